@@ -1,0 +1,274 @@
+"""The lifecycle: every axis, state and operation the loaded plugins registered, validated.
+
+:func:`lifecycle` returns the current :class:`Lifecycle`, assembled from the plugin manager the
+first time it is needed and again whenever plugins are registered or unregistered. Assembly
+calls each plugin's registration hooks one plugin at a time, so every definition knows which
+plugin made it and a conflict can name both.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from . import plugins as _plugins
+from .errors import ConflictError, DefinitionError, PluginError, UnknownNameError
+from .model import Axis, Operation, State, VMState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import VM
+    from .timeline import Step
+
+__all__ = ["Lifecycle", "call_each", "lifecycle"]
+
+
+def call_each(
+    pm: pluggy.PluginManager,
+    hook_name: str,
+    make_kwargs: Callable[[str], dict[str, Any]],
+) -> list[tuple[str, Any]]:
+    """Call one hook plugin by plugin, in registration order, attributing failures.
+
+    ``make_kwargs(plugin_name)`` builds the keyword arguments for that plugin (so a ``register``
+    callback can know who calls it). Returns ``(plugin_name, result)`` pairs. An exception
+    inside an implementation becomes a :class:`PluginError` naming the plugin and the hook;
+    vmlife's own errors pass through unchanged.
+    """
+    caller = getattr(pm.hook, hook_name)
+    out = []
+    trace = _plugins.tracing()
+    for impl in caller.get_hookimpls():
+        kwargs = make_kwargs(impl.plugin_name)
+        if trace:
+            sys.stderr.write(f"vmlife trace: {hook_name} -> plugin {impl.plugin_name!r}\n")
+        try:
+            result = impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except DefinitionError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} raised in hook {hook_name}: "
+                f"{type(exc).__name__}: {exc}",
+                plugin=impl.plugin_name,
+                hook=hook_name,
+            ) from exc
+        out.append((impl.plugin_name, result))
+    return out
+
+
+class Lifecycle:
+    """The assembled state model: axes, states, operations, and the hooks that watch them.
+
+    Build one with :func:`lifecycle` rather than directly. It is immutable once built.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self.axes: dict[str, Axis] = {}
+        self.states: dict[tuple[str, str], State] = {}
+        self.operations: dict[str, Operation] = {}
+        self._assemble()
+        self._index()
+
+    # ------------------------------------------------------------------ assembly
+    def _assemble(self) -> None:
+        pending_states: list[State] = []
+
+        def make_register_state(plugin: str) -> dict[str, Any]:
+            def register(obj: Axis | State) -> None:
+                if isinstance(obj, Axis):
+                    prev = self.axes.get(obj.id)
+                    if prev is not None:
+                        raise ConflictError("axis", obj.id, prev.plugin, plugin)
+                    self.axes[obj.id] = replace(obj, plugin=plugin)
+                elif isinstance(obj, State):
+                    pending_states.append(replace(obj, plugin=plugin))
+                else:
+                    raise DefinitionError(
+                        f"plugin {plugin!r}: register_states takes Axis or State objects, "
+                        f"not {type(obj).__name__}"
+                    )
+
+            return {"register": register}
+
+        call_each(self.pm, "register_states", make_register_state)
+        for st in pending_states:
+            if st.axis not in self.axes:
+                raise DefinitionError(
+                    f"plugin {st.plugin!r} registers state {st.id!r} on axis {st.axis!r}, which "
+                    f"no plugin registered; axes: {', '.join(sorted(self.axes))}"
+                )
+            prev_st = self.states.get((st.axis, st.id))
+            if prev_st is not None:
+                raise ConflictError("state", st.key, prev_st.plugin, st.plugin)
+            self.states[(st.axis, st.id)] = st
+
+        def make_register_op(plugin: str) -> dict[str, Any]:
+            def register(op: Operation) -> None:
+                if not isinstance(op, Operation):
+                    raise DefinitionError(
+                        f"plugin {plugin!r}: register_operations takes Operation objects, "
+                        f"not {type(op).__name__}"
+                    )
+                prev = self.operations.get(op.id)
+                if prev is not None:
+                    raise ConflictError("operation", op.id, prev.plugin, plugin)
+                self.operations[op.id] = replace(op, plugin=plugin)
+
+            return {"register": register}
+
+        call_each(self.pm, "register_operations", make_register_op)
+        for op in self.operations.values():
+            for src in op.sources or ():
+                if ("power", src) not in self.states:
+                    raise DefinitionError(
+                        f"operation {op.id!r} (plugin {op.plugin!r}) is allowed from power state "
+                        f"{src!r}, which is not registered"
+                    )
+            if not callable(op.path):
+                for phase in op.path:
+                    self._check_assignment(op, phase.set)
+            self._check_assignment(op, op.final)
+
+    def _check_assignment(self, op: Operation, assignment: Mapping[str, str | None]) -> None:
+        for axis, sid in assignment.items():
+            if sid is not None and (axis, sid) not in self.states:
+                raise DefinitionError(
+                    f"operation {op.id!r} (plugin {op.plugin!r}) sets {axis} to {sid!r}, "
+                    f"which is not a registered state"
+                )
+
+    def _index(self) -> None:
+        # status-code lookups, all lower-case, for the parser in vmlife.status
+        self.by_code: dict[str, State] = {}
+        self.by_display: dict[str, State] = {}
+        self.by_prefix: dict[str, list[Axis]] = {}
+        for axis in self.axes.values():
+            self.by_prefix.setdefault(axis.prefix.lower(), []).append(axis)
+        for st in self.states.values():
+            self.by_code[_norm_code(st.code)] = st
+            self.by_display.setdefault(st.display.lower(), st)
+        hook = self.pm.hook
+        self.has_guards = bool(hook.guard_operation.get_hookimpls())
+        self.has_observers = bool(hook.step_recorded.get_hookimpls())
+
+    # ------------------------------------------------------------------ lookups
+    def axis_order(self) -> list[Axis]:
+        """Axes in display order (core axes first)."""
+        return sorted(self.axes.values(), key=lambda a: (a.order, a.id))
+
+    def states_on(self, axis: str) -> list[State]:
+        """The states of one axis, in registration order."""
+        if axis not in self.axes:
+            raise UnknownNameError("axis", axis, self.axes)
+        return [s for (a, _), s in self.states.items() if a == axis]
+
+    def state(self, axis: str, state_id: str) -> State:
+        """The :class:`State` ``state_id`` on ``axis``."""
+        try:
+            return self.states[(axis, state_id)]
+        except KeyError:
+            if axis not in self.axes:
+                raise UnknownNameError("axis", axis, self.axes) from None
+            raise UnknownNameError(
+                f"{axis} state", state_id, (s.id for s in self.states_on(axis))
+            ) from None
+
+    def find_state(self, name: str) -> State:
+        """Resolve ``"axis.id"`` or a bare id; a bare id prefers the power axis.
+
+        Raises:
+            UnknownNameError: listing every ``axis.id`` when nothing matches.
+        """
+        name = name.strip()
+        if "." in name:
+            axis, _, sid = name.partition(".")
+            return self.state(axis, sid)
+        matches = [s for (_, sid), s in self.states.items() if sid == name]
+        if not matches:
+            raise UnknownNameError("state", name, (s.key for s in self.states.values()))
+        matches.sort(key=lambda s: (s.axis != "power", self.axes[s.axis].order))
+        return matches[0]
+
+    def operation(self, op_id: str) -> Operation:
+        """The :class:`Operation` ``op_id``."""
+        try:
+            return self.operations[op_id]
+        except KeyError:
+            raise UnknownNameError("operation", op_id, self.operations) from None
+
+    def operations_from(self, power: str | None) -> list[Operation]:
+        """Operations whose source rule admits this power state (guards not consulted)."""
+        out = []
+        for op in self.operations.values():
+            if op.creates:
+                if power is None:
+                    out.append(op)
+            elif power is not None and (op.sources is None or power in op.sources):
+                out.append(op)
+        return out
+
+    # ------------------------------------------------------------------ rules
+    def refusals(
+        self, vm: VM, op: Operation, params: Mapping[str, Any], *, state: VMState | None = None
+    ) -> list[str]:
+        """Why ``op`` cannot run on ``vm`` now: the lifecycle's rules, then plugin guards.
+
+        An empty list means it is allowed.
+        """
+        st = vm.state if state is None else state
+        reasons: list[str] = []
+        if op.creates:
+            if st.exists:
+                reasons.append(f"{op.id} needs no VM, and this VM already exists")
+        elif not st.exists:
+            reasons.append(
+                "there is no VM (create it first)" if not vm.deleted else "the VM was deleted"
+            )
+        elif op.sources is not None and st.power not in op.sources:
+            allowed = ", ".join(sorted(op.sources))
+            reasons.append(f"{op.id} is allowed only from power state {allowed}")
+        if not reasons and self.has_guards:
+            for _plugin, reason in call_each(
+                self.pm,
+                "guard_operation",
+                lambda _p: {"vm": vm, "operation": op, "params": params},
+            ):
+                if reason:
+                    reasons.append(str(reason))
+        return reasons
+
+    def notify_step(self, vm: VM, step: Step) -> None:
+        """Call the ``step_recorded`` observers (a no-op when none is registered)."""
+        if self.has_observers:
+            call_each(self.pm, "step_recorded", lambda _p: {"vm": vm, "step": step})
+
+    def __repr__(self) -> str:
+        return (
+            f"<Lifecycle {len(self.axes)} axes, {len(self.states)} states, "
+            f"{len(self.operations)} operations>"
+        )
+
+    def plugin_names(self) -> list[str]:
+        return [n for n, p in self.pm.list_name_plugin() if p is not None]
+
+
+def _norm_code(code: str) -> str:
+    return "/".join(part.strip().lower() for part in code.split("/"))
+
+
+_cache: tuple[int, Lifecycle] | None = None
+
+
+def lifecycle() -> Lifecycle:
+    """The lifecycle for the plugins loaded now (assembled once per set of plugins)."""
+    global _cache
+    pm = _plugins.get_plugin_manager()
+    gen = _plugins.generation()
+    if _cache is None or _cache[0] != gen:
+        _cache = (gen, Lifecycle(pm))
+    return _cache[1]

@@ -1,0 +1,224 @@
+"""Loading plugins: the default plugins, pip-installed ones, and throwaway ones for a test.
+
+Plugins are loaded lazily, once, the first time something needs the lifecycle:
+
+1. the default plugins in :data:`DEFAULT_PLUGINS` (the Azure lifecycle itself; they are
+   registered exactly like any other plugin and are always loaded);
+2. the entry points in group ``vmlife`` of installed distributions, filtered by the environment
+   variable ``VMLIFE_LOAD_PLUGINS``: unset loads all, empty loads none (the bare core), and a
+   comma-separated list loads only those entry-point names.
+
+``VMLIFE_TRACE=1`` writes every hook call to standard error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "PluginInfo",
+    "get_plugin_manager",
+    "hookimpl",
+    "list_plugins",
+    "registered",
+    "reset",
+]
+
+hookimpl = pluggy.HookimplMarker("vmlife")
+
+#: Entry-point group that pip-installed plugins declare.
+ENTRY_POINT_GROUP = "vmlife"
+
+#: Modules registered first, always. The core knows nothing else special about them.
+DEFAULT_PLUGINS: tuple[str, ...] = ("vmlife.default_plugins.azure",)
+
+_lock = threading.RLock()
+_pm: pluggy.PluginManager | None = None
+_generation = 0
+_dists: dict[str, tuple[str, str]] = {}
+
+
+def tracing() -> bool:
+    """True when ``VMLIFE_TRACE`` asks for every hook call to be written to standard error."""
+    return bool(os.environ.get("VMLIFE_TRACE"))
+
+
+def generation() -> int:
+    """A counter bumped whenever the set of registered plugins changes."""
+    return _generation
+
+
+def _bump() -> None:
+    global _generation
+    _generation += 1
+
+
+def _wanted_entry_points() -> list[metadata.EntryPoint]:
+    raw = os.environ.get("VMLIFE_LOAD_PLUGINS")
+    eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    if raw is None:
+        return sorted(eps, key=lambda e: e.name)
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    by_name = {e.name: e for e in eps}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise PluginError(
+            f"VMLIFE_LOAD_PLUGINS names {', '.join(missing)}, which no installed distribution "
+            f"provides; installed vmlife plugins: {', '.join(sorted(by_name)) or '(none)'}",
+            plugin=missing[0],
+        )
+    return [by_name[n] for n in names]
+
+
+def _load(pm: pluggy.PluginManager) -> None:
+    for modname in DEFAULT_PLUGINS:
+        module = importlib.import_module(modname)
+        pm.register(module, name=modname)
+    for ep in _wanted_entry_points():
+        dist = ep.dist
+        dist_name = dist.metadata["Name"] if dist is not None else "?"
+        dist_version = dist.version if dist is not None else "?"
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {ep.name!r} (distribution {dist_name} {dist_version}) failed to import: "
+                f"{type(exc).__name__}: {exc}. Uninstall it, or leave it out with "
+                f"VMLIFE_LOAD_PLUGINS=<the plugins you want>",
+                plugin=ep.name,
+                distribution=dist_name,
+            ) from exc
+        pm.register(plugin, name=ep.name)
+        _dists[ep.name] = (dist_name, dist_version)
+    _check_pending(pm)
+
+
+def _check_pending(pm: pluggy.PluginManager) -> None:
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(
+            f"plugin {name!r}: {exc}. Known hooks: "
+            + ", ".join(sorted(n for n in dir(pm.hook) if not n.startswith("_"))),
+            plugin=name,
+        ) from exc
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, loading plugins on first use."""
+    global _pm
+    if _pm is not None:
+        return _pm
+    with _lock:
+        if _pm is None:
+            pm = pluggy.PluginManager("vmlife")
+            pm.add_hookspecs(hookspecs)
+            if os.environ.get("VMLIFE_TRACE"):
+                pm.trace.root.setwriter(sys.stderr.write)
+                pm.enable_tracing()
+            _load(pm)
+            _pm = pm
+            _bump()
+    return _pm
+
+
+def reset() -> None:
+    """Forget every loaded plugin; the next use loads them again (honours the environment)."""
+    global _pm
+    with _lock:
+        _pm = None
+        _dists.clear()
+        _bump()
+
+
+@contextmanager
+def registered(plugin: Any, name: str | None = None) -> Iterator[Any]:
+    """Register ``plugin`` for the duration of a ``with`` block, then always unregister it.
+
+    Meant for tests and notebook cells::
+
+        with vmlife.registered(MyPlugin()):
+            vm = vmlife.VM("demo")
+            ...
+
+    A misspelled hook implementation raises :class:`~vmlife.PluginError` at once.
+    """
+    pm = get_plugin_manager()
+    with _lock:
+        try:
+            pm.register(plugin, name=name)
+        except ValueError as exc:
+            raise PluginError(str(exc), plugin=name or repr(plugin)) from exc
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(
+                f"plugin {name or plugin!r}: {exc}", plugin=name or repr(plugin)
+            ) from exc
+        _bump()
+    try:
+        _check_pending(pm)
+        yield plugin
+    finally:
+        with _lock:
+            if pm.is_registered(plugin):
+                pm.unregister(plugin)
+            _bump()
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What ``vmlife plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    hooks: tuple[str, ...]
+    default: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "hooks": list(self.hooks),
+            "default": self.default,
+        }
+
+
+def list_plugins() -> list[PluginInfo]:
+    """Every registered plugin with its distribution, version and implemented hooks."""
+    from . import __version__
+
+    pm = get_plugin_manager()
+    out = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        callers = pm.get_hookcallers(plugin) or []
+        hooks = tuple(sorted(c.name for c in callers))
+        default = name in DEFAULT_PLUGINS
+        if default:
+            dist, version = "vmlife", __version__
+        elif name in _dists:
+            dist, version = _dists[name]
+        else:
+            dist, version = None, None
+        out.append(PluginInfo(name, dist, version, hooks, default))
+    return out
