@@ -1,0 +1,1 @@
+"""vmlife's own plugins: the Azure lifecycle itself, registered like any other plugin."""
