@@ -1,0 +1,334 @@
+"""The transition engine: a :class:`VM` you drive with operations, and the timing model.
+
+Operations run one after another on a simulated clock. Each operation's phases (see
+:class:`~vmlife.model.Operation`) last what the :class:`Timing` says, so the VM's
+:class:`~vmlife.timeline.Timeline` shows every transitional state with its duration, which is
+what billing needs (Starting is billed under the 2023 rules and not under earlier ones).
+
+Example:
+    >>> vm = VM("web-1", start="2024-01-01T08:00:00Z")
+    >>> _ = vm.create().deallocate(at="2024-01-01T18:00:00Z")
+    >>> vm.state.power
+    'deallocated'
+    >>> vm.allowed()
+    ['delete', 'redeploy', 'start', 'update', 'reapply']
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from .errors import OperationNotAllowed, RunError, ScheduleError
+from .lifecycle import Lifecycle, lifecycle
+from .model import VMState
+from .timeline import Step, Timeline
+from .timeutil import TimeLike, iso, to_epoch, to_seconds
+
+__all__ = ["DEFAULT_DURATIONS", "VM", "Timing"]
+
+#: Seconds each phase lasts by default, keyed by the phase's timing key (the state id it shows,
+#: or a named key). Azure publishes no durations: these are vmlife's round-number model, chosen
+#: to be of the order seen in practice (tens of seconds to a few minutes). Override them.
+DEFAULT_DURATIONS: dict[str, float] = {
+    "creating": 30.0,
+    "starting": 40.0,
+    "stopping": 20.0,
+    "deallocating": 45.0,
+    "in_progress": 90.0,
+    "complete": 20.0,
+    "updating": 15.0,
+    "deleting": 30.0,
+    "stopped_briefly": 5.0,
+    "redeploy_moving": 60.0,
+}
+
+
+class Timing:
+    """How long each phase of an operation lasts.
+
+    Args:
+        durations: seconds per timing key, merged over :data:`DEFAULT_DURATIONS`.
+        default: seconds for a key with no entry (a plugin's new state, say).
+        jitter: 0 for fixed durations; ``j`` > 0 multiplies each duration by a uniform random
+            factor in ``[1 - j, 1 + j]``.
+        seed: seed of the random generator used for jitter (reproducible runs).
+
+    Example:
+        >>> Timing({"starting": 120}).duration("starting")
+        120.0
+    """
+
+    def __init__(
+        self,
+        durations: Mapping[str, float | timedelta] | None = None,
+        *,
+        default: float = 30.0,
+        jitter: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        if not 0.0 <= jitter < 1.0:
+            raise ValueError(f"jitter must be in [0, 1), got {jitter!r}")
+        self.durations = dict(DEFAULT_DURATIONS)
+        for key, value in (durations or {}).items():
+            secs = to_seconds(value)
+            if secs < 0:
+                raise ValueError(f"duration of {key!r} must not be negative, got {secs}")
+            self.durations[key] = secs
+        if default < 0:
+            raise ValueError("default duration must not be negative")
+        self.default = float(default)
+        self.jitter = float(jitter)
+        self._rng = random.Random(seed)
+
+    def duration(self, key: str) -> float:
+        """Seconds for one phase with this timing key."""
+        base = self.durations.get(key, self.default)
+        if self.jitter:
+            base *= self._rng.uniform(1.0 - self.jitter, 1.0 + self.jitter)
+        return float(base)
+
+    def __repr__(self) -> str:
+        return f"Timing(jitter={self.jitter}, durations={self.durations})"
+
+
+_DEFAULT_START = "2024-01-01T00:00:00Z"
+
+
+class VM:
+    """A simulated Azure VM driven by operations.
+
+    Every registered operation is a method: ``vm.start()``, ``vm.deallocate(at=...)``,
+    ``vm.hibernate()`` when a plugin adds it. They all call :meth:`do`, and return the VM so
+    calls chain.
+
+    Args:
+        name: the VM's name or resource id.
+        start: the simulated clock's start (any time value; default 2024-01-01T00:00Z).
+        timing: the :class:`Timing` model (default durations when omitted).
+        state: an initial state for a VM that already exists: a :class:`VMState`, a mapping
+            axis -> state id, or a power-state id (provisioning is then ``succeeded``).
+        lifecycle: the lifecycle to use; default is the one of the loaded plugins.
+        **attributes: VM attributes plugins may read in guards (e.g. ``hibernation_enabled``).
+    """
+
+    def __init__(
+        self,
+        name: str = "vm",
+        *,
+        start: TimeLike = _DEFAULT_START,
+        timing: Timing | None = None,
+        state: VMState | Mapping[str, str] | str | None = None,
+        lifecycle: Lifecycle | None = None,
+        **attributes: Any,
+    ) -> None:
+        self._lc = lifecycle if lifecycle is not None else _current_lifecycle()
+        self.name = name
+        self.timing = timing if timing is not None else Timing()
+        self.attributes: dict[str, Any] = dict(attributes)
+        self.deleted = False
+        self.clock = to_epoch(start)
+        self._starts: list[float] = []
+        self._states: list[VMState] = []
+        self._ops: list[str | None] = []
+        self._state = VMState()
+        if state is not None:
+            self._record(self.clock, self._coerce_state(state), None)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """The lifecycle this VM follows."""
+        return self._lc
+
+    @property
+    def state(self) -> VMState:
+        """The current composite state."""
+        return self._state
+
+    @property
+    def timeline(self) -> Timeline:
+        """A snapshot of the VM's history as a :class:`Timeline`."""
+        return Timeline(
+            self.name, self._starts, self._states, self._ops, attributes=self.attributes
+        )
+
+    def statuses(self) -> list[dict[str, Any]]:
+        """The instance-view ``statuses`` Azure would show now."""
+        return self.timeline.statuses_at(self.clock, lifecycle=self._lc)
+
+    def allowed(self) -> list[str]:
+        """Ids of the operations allowed now (lifecycle rules and plugin guards)."""
+        lc = self._lc
+        return [op.id for op in lc.operations.values() if not lc.refusals(self, op, {})]
+
+    def why_not(self, operation: str, **params: Any) -> list[str]:
+        """Why ``operation`` would be refused now; an empty list if it is allowed."""
+        return self._lc.refusals(self, self._lc.operation(operation), params)
+
+    # ------------------------------------------------------------------ driving
+    def do(
+        self,
+        operation: str,
+        *,
+        at: TimeLike | None = None,
+        until: TimeLike | None = None,
+        fail: str | None = None,
+        fail_at: int = 0,
+        **params: Any,
+    ) -> VM:
+        """Run one operation.
+
+        Args:
+            operation: the operation id.
+            at: when it starts; default now (the end of the previous operation). Must not be
+                earlier than the clock.
+            until: when it must have completed: the phase durations are scaled to fit. Default:
+                the timing model's durations.
+            fail: an Azure error code: the operation fails with it. Provisioning becomes
+                ``failed`` with this code and the power state stays where the failure found it
+                (spec 000/001 "Edge cases"; 001's example ``failed/InternalOperationError``).
+            fail_at: how many phases complete before the failure (0: at once).
+            **params: operation parameters (``generalized=True`` for create, capabilities for
+                create and update, ``hibernate=True`` for a plugin, ...).
+
+        Returns:
+            The VM itself.
+
+        Raises:
+            OperationNotAllowed: the lifecycle or a plugin guard refused it; the VM is
+                unchanged.
+            ScheduleError: ``at`` is before the clock or ``until`` before ``at``.
+            UnknownNameError: no such operation (the message lists them).
+        """
+        lc = self._lc
+        op = lc.operation(operation)
+        t = self.clock if at is None else to_epoch(at)
+        if t < self.clock:
+            raise ScheduleError(
+                f"{self.name}: {operation} at {iso(t)} is before the end of the previous step "
+                f"({iso(self.clock)})"
+            )
+        reasons = lc.refusals(self, op, params)
+        if reasons:
+            raise OperationNotAllowed(operation, self._state.describe(), reasons, self.allowed())
+        phases = op.plan(self._state, params)
+        if fail is not None:
+            if op.provisioning is None:
+                raise RunError(
+                    f"{operation} is not a control-plane operation and cannot fail with an "
+                    f"Azure error code"
+                )
+            if not 0 <= fail_at <= len(phases):
+                raise RunError(
+                    f"fail_at must be between 0 and {len(phases)} for {operation}, got {fail_at}"
+                )
+            n = fail_at
+        else:
+            n = len(phases)
+        durations = [self.timing.duration(ph.timing_key) for ph in phases[:n]]
+        if until is not None:
+            end = to_epoch(until)
+            if end < t:
+                raise ScheduleError(
+                    f"{self.name}: {operation} until {iso(end)} is before it starts"
+                )
+            total = sum(durations)
+            span = end - t
+            if durations:
+                durations = (
+                    [d * span / total for d in durations]
+                    if total > 0
+                    else [span / len(durations)] * len(durations)
+                )
+        # -- from here on the operation happens: nothing below may raise
+        cur = self._state
+        if op.provisioning is not None:
+            cur = cur.replace(provisioning=op.provisioning)
+        for phase, dur in zip(phases[:n], durations, strict=True):
+            cur = cur.replace(phase.set)
+            self._record(t, cur, op.id)
+            t += dur
+        if fail is not None:
+            cleared: dict[str, str | None] = {
+                a.id: None for a in lc.axes.values() if a.parent and a.parent[0] == "provisioning"
+            }
+            cur = cur.replace(cleared, provisioning="failed", error_code=fail)
+        else:
+            cur = cur.replace(op.final)
+            if op.stores_params:
+                self.attributes.update(params)
+            if op.deletes:
+                self.deleted = True
+        self._record(t, cur, None)
+        self.clock = t
+        return self
+
+    def wait(self, duration: float | timedelta) -> VM:
+        """Let simulated time pass (seconds or a ``timedelta``); the state holds."""
+        secs = to_seconds(duration)
+        if secs < 0:
+            raise ScheduleError("cannot wait a negative duration")
+        self.clock += secs
+        return self
+
+    def advance_to(self, when: TimeLike) -> VM:
+        """Move the clock to ``when`` (not backwards); the state holds."""
+        t = to_epoch(when)
+        if t < self.clock:
+            raise ScheduleError(f"{self.name}: {iso(t)} is before the clock ({iso(self.clock)})")
+        self.clock = t
+        return self
+
+    def __getattr__(self, name: str) -> Callable[..., VM]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        lc = self.__dict__.get("_lc")
+        if lc is not None and name in lc.operations:
+            return functools.partial(self.do, name)
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+            + (f"; operations: {', '.join(lc.operations)}" if lc is not None else "")
+        )
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._lc.operations))
+
+    def __repr__(self) -> str:
+        return f"<VM {self.name!r}: {self._state.describe()} at {iso(self.clock)}>"
+
+    # ------------------------------------------------------------------ internals
+    def _record(self, t: float, state: VMState, op: str | None) -> None:
+        if self._starts and self._starts[-1] == t:
+            # a zero-length step is replaced rather than kept
+            self._states[-1] = state
+            self._ops[-1] = op
+        else:
+            self._starts.append(t)
+            self._states.append(state)
+            self._ops.append(op)
+        self._state = state
+        if self._lc.has_observers:
+            self._lc.notify_step(self, Step(t, None, state, op))
+
+    def _coerce_state(self, state: VMState | Mapping[str, str] | str) -> VMState:
+        if isinstance(state, VMState):
+            result = state
+        elif isinstance(state, str):
+            st = self._lc.find_state(state)
+            if st.axis == "power":
+                result = VMState(provisioning="succeeded", power=st.id)
+            else:
+                result = VMState({st.axis: st.id})
+        else:
+            result = VMState(state)
+        for axis, sid in result.items():
+            self._lc.state(axis, sid)  # raises UnknownNameError listing the choices
+        return result
+
+
+def _current_lifecycle() -> Lifecycle:
+    return lifecycle()
