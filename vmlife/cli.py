@@ -1,0 +1,307 @@
+"""The ``vmlife`` command line.
+
+Every subcommand that prints data takes ``--json`` for machine-readable output. Errors go to
+standard error with a non-zero exit code: 2 for bad usage or input, 3 for a broken plugin set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from . import __version__
+from .errors import DefinitionError, VmlifeError
+
+__all__ = ["main"]
+
+EXIT_INPUT = 2
+EXIT_DEFINITION = 3
+
+
+def _table(rows: Sequence[Sequence[Any]], header: Sequence[str], out: TextIO) -> None:
+    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in header]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    print(fmt.format(*header).rstrip(), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in cells:
+        print(fmt.format(*row).rstrip(), file=out)
+
+
+def _dump(obj: Any, out: TextIO) -> None:
+    json.dump(obj, out, indent=2)
+    out.write("\n")
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_states(args: argparse.Namespace, out: TextIO) -> int:
+    from .lifecycle import lifecycle
+
+    lc = lifecycle()
+    axes = [args.axis] if args.axis else [a.id for a in lc.axis_order()]
+    rows = []
+    for axis in axes:
+        for st in lc.states_on(axis):
+            rows.append(st)
+    if args.json:
+        _dump(
+            [
+                {
+                    "id": s.id,
+                    "axis": s.axis,
+                    "code": s.code,
+                    "displayStatus": s.display,
+                    "level": s.level,
+                    "transitional": s.transitional,
+                    "revisions": list(s.revisions),
+                    "plugin": s.plugin,
+                    "description": s.description,
+                    "note": s.note,
+                }
+                for s in rows
+            ],
+            out,
+        )
+        return 0
+    _table(
+        [
+            (
+                s.axis,
+                s.id,
+                s.code,
+                s.display,
+                s.level,
+                "transitional" if s.transitional else "stable",
+                " ".join(s.revisions) or "-",
+            )
+            for s in rows
+        ],
+        ("axis", "id", "code", "displayStatus", "level", "kind", "revisions"),
+        out,
+    )
+    return 0
+
+
+def cmd_ops(args: argparse.Namespace, out: TextIO) -> int:
+    from .engine import VM
+    from .lifecycle import lifecycle
+
+    lc = lifecycle()
+    if args.from_state is None:
+        ops = list(lc.operations.values())
+        if args.json:
+            _dump([_op_json(o) for o in ops], out)
+            return 0
+        _table(
+            [
+                (
+                    o.id,
+                    o.kind,
+                    ", ".join(sorted(o.sources))
+                    if o.sources
+                    else ("(no VM)" if o.creates else "any"),
+                    o.provisioning or "-",
+                    o.plugin,
+                )
+                for o in ops
+            ],
+            ("operation", "kind", "allowed from (power)", "provisioning during", "plugin"),
+            out,
+        )
+        return 0
+    name = args.from_state
+    if name in ("none", "absent", "-"):
+        vm = VM("cli")
+    else:
+        vm = VM("cli", state=name)
+    allowed = vm.allowed()
+    refused = {o: vm.why_not(o) for o in lc.operations if o not in allowed}
+    if args.json:
+        _dump({"state": vm.state.as_dict(), "allowed": allowed, "refused": refused}, out)
+        return 0
+    print(f"From {vm.state.describe()}:", file=out)
+    _table(
+        [(o, "allowed", lc.operations[o].description) for o in allowed]
+        + [(o, "refused", "; ".join(r)) for o, r in refused.items()],
+        ("operation", "", "why"),
+        out,
+    )
+    return 0
+
+
+def _op_json(o: Any) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "kind": o.kind,
+        "sources": sorted(o.sources) if o.sources is not None else None,
+        "creates": o.creates,
+        "deletes": o.deletes,
+        "provisioning": o.provisioning,
+        "final": dict(o.final),
+        "activity_log": list(o.activity_log),
+        "plugin": o.plugin,
+        "description": o.description,
+        "note": o.note,
+    }
+
+
+def cmd_plugins(args: argparse.Namespace, out: TextIO) -> int:
+    from .plugins import list_plugins
+
+    infos = list_plugins()
+    if args.json:
+        _dump([i.as_dict() for i in infos], out)
+        return 0
+    _table(
+        [(i.name, i.distribution or "-", i.version or "-", ", ".join(i.hooks)) for i in infos],
+        ("plugin", "distribution", "version", "hooks"),
+        out,
+    )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
+    from .io.instance_view import read_instance_views_file
+    from .lifecycle import lifecycle
+
+    lc = lifecycle()
+    readings = read_instance_views_file(args.file, lc=lc)
+    rows = [r.as_dict(lc) for r in readings]
+    if args.json:
+        _dump(rows, out)
+        return 0
+    axes = [a.id for a in lc.axis_order()]
+    _table(
+        [
+            [r["vm"] or "-"]
+            + [r[a] or "-" for a in axes]
+            + [r["error_code"] or "-", ", ".join(r["unknown_codes"]) or "-"]
+            for r in rows
+        ],
+        ["vm", *axes, "error_code", "unknown codes"],
+        out,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from .engine import VM
+    from .timeutil import iso
+
+    print("vmlife demo: the Azure VM state model and a simulated VM\n", file=out)
+    cmd_states(argparse.Namespace(axis=None, json=False), out)
+    print(
+        "\nA VM created from a generalized image, stopped, deallocated, started, deleted:\n",
+        file=out,
+    )
+    vm = VM("demo-vm", start="2024-03-04T08:00:00Z")
+    vm.create(generalized=True)
+    vm.power_off(at="2024-03-04T12:00:00Z")
+    vm.deallocate(at="2024-03-04T12:30:00Z")
+    vm.start(at="2024-03-05T08:00:00Z")
+    vm.restart(at="2024-03-05T09:00:00Z", fail="InternalOperationError")
+    vm.delete(at="2024-03-05T18:00:00Z")
+    _table(
+        [
+            (
+                iso(s.start),
+                iso(s.end) or "...",
+                s.state.provisioning or "-",
+                s.state.power or "-",
+                s.state.os_provisioning or "-",
+                s.state.error_code or "-",
+                s.operation or "",
+            )
+            for s in vm.timeline
+        ],
+        ("start", "end", "provisioning", "power", "os_provisioning", "error", "operation"),
+        out,
+    )
+    print("\nWhat Azure's instance view showed at 2024-03-04T08:01:30Z:", file=out)
+    _dump(vm.timeline.statuses_at("2024-03-04T08:01:30Z"), out)
+    print("\nAnd after the failed restart (2024-03-05T10:00:00Z):", file=out)
+    _dump(vm.timeline.statuses_at("2024-03-05T10:00:00Z"), out)
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vmlife",
+        description="Azure VM lifecycle and billing: states, status codes, operations, plugins.",
+        epilog="Run 'vmlife COMMAND --help' for a command's options. Plugins are loaded from the "
+        "'vmlife' entry-point group; VMLIFE_LOAD_PLUGINS=a,b loads only those, "
+        "VMLIFE_LOAD_PLUGINS= none.",
+    )
+    p.add_argument("--version", action="version", version=f"vmlife {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser(
+        "states",
+        help="list the states of every axis with their Azure codes",
+        description="List states: axis, id, status code, displayStatus, level, "
+        "transitional or stable, and the spec revisions that list each.",
+    )
+    s.add_argument("--axis", help="only this axis (provisioning, power, os_provisioning, ...)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=cmd_states)
+
+    s = sub.add_parser(
+        "ops",
+        help="list operations, or those allowed from a state",
+        description="Without --from, list every operation. With --from STATE "
+        "(a power state id such as deallocated, or axis.id, or 'none' for no VM), "
+        "say which operations are allowed from it and why the others are not.",
+    )
+    s.add_argument("--from", dest="from_state", metavar="STATE")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=cmd_ops)
+
+    s = sub.add_parser("plugins", help="list loaded plugins with versions and hooks")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=cmd_plugins)
+
+    s = sub.add_parser(
+        "status",
+        help="read VM states from instance-view JSON or az vm list -d output",
+        description="Read a VM's state from: az vm get-instance-view / REST InstanceView JSON, "
+        "a VM GET with properties.instanceView, a List All statusOnly=true page, or "
+        "az vm list -d / show -d rows. Only the VM's own top-level statuses count.",
+    )
+    s.add_argument("file", help="JSON file, or - for standard input")
+    s.add_argument(
+        "--json",
+        action="store_true",
+        help="print a list of {vm, <axis>..., error_code, unknown_codes}",
+    )
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("demo", help="print the state tables and a simulated VM's history")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    out = out or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace, TextIO], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(out)
+        return EXIT_INPUT
+    try:
+        return func(args, out)
+    except DefinitionError as exc:
+        print(f"vmlife: plugin or definition error: {exc}", file=sys.stderr)
+        return EXIT_DEFINITION
+    except VmlifeError as exc:
+        print(f"vmlife: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
