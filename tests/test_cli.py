@@ -51,9 +51,12 @@ def test_ops_from_a_state() -> None:
 
 def test_plugins_json_lists_the_default_plugin() -> None:
     _code, text = run("plugins", "--json")
-    (p,) = json.loads(text)
-    assert p["name"] == "vmlife.default_plugins.azure"
-    assert p["hooks"] == ["register_operations", "register_states"]
+    azure, editions = json.loads(text)
+    assert azure["name"] == "vmlife.default_plugins.azure"
+    assert azure["hooks"] == ["register_operations", "register_states"]
+    assert (azure["distribution"], azure["default"]) == ("vmlife", True)
+    assert editions["name"] == "vmlife.default_plugins.editions"
+    assert editions["hooks"] == ["register_editions"]
 
 
 def test_demo_prints_a_readable_history() -> None:

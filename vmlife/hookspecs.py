@@ -20,6 +20,7 @@ import pluggy
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable, Mapping
 
+    from .billing.editions import BillingRules, Edition
     from .engine import VM
     from .model import Axis, Operation, State
     from .timeline import Step
@@ -29,6 +30,7 @@ hookspec = pluggy.HookspecMarker("vmlife")
 __all__ = [
     "guard_operation",
     "hookspec",
+    "register_editions",
     "register_operations",
     "register_states",
     "step_recorded",
@@ -49,6 +51,16 @@ def register_states(register: Callable[[Axis | State], None]) -> None:
 @hookspec
 def register_operations(register: Callable[[Operation], None]) -> None:
     """Add operations to the lifecycle: ``register(Operation(...))`` once per operation."""
+
+
+@hookspec
+def register_editions(register: Callable[[Edition | BillingRules], None]) -> None:
+    """Add billing editions, or billing rules for a plugin's own states.
+
+    ``register(Edition(...))`` adds a whole edition (a revision of Azure's billing rules);
+    ``register(BillingRules({...}, editions=None))`` adds rules for the plugin's states to
+    existing editions (``None``: all of them). Rules are keyed ``"axis.state"``.
+    """
 
 
 @hookspec

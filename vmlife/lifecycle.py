@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from . import plugins as _plugins
+from .billing.editions import BillingRules, Edition, find_edition
 from .errors import ConflictError, DefinitionError, PluginError, UnknownNameError
 from .model import Axis, Operation, State, VMState
 
@@ -71,7 +72,9 @@ class Lifecycle:
         self.axes: dict[str, Axis] = {}
         self.states: dict[tuple[str, str], State] = {}
         self.operations: dict[str, Operation] = {}
+        self.editions: dict[str, Edition] = {}
         self._assemble()
+        self._assemble_editions()
         self._index()
 
     # ------------------------------------------------------------------ assembly
@@ -133,6 +136,52 @@ class Lifecycle:
                 for phase in op.path:
                     self._check_assignment(op, phase.set)
             self._check_assignment(op, op.final)
+
+    def _assemble_editions(self) -> None:
+        extra: list[tuple[str, BillingRules]] = []
+
+        def make_register(plugin: str) -> dict[str, Any]:
+            def register(obj: Edition | BillingRules) -> None:
+                if isinstance(obj, Edition):
+                    prev = self.editions.get(obj.id)
+                    if prev is not None:
+                        raise ConflictError("edition", obj.id, prev.plugin, plugin)
+                    self._check_rule_keys(plugin, obj.rules)
+                    self.editions[obj.id] = replace(obj, plugin=plugin)
+                elif isinstance(obj, BillingRules):
+                    self._check_rule_keys(plugin, obj.rules)
+                    extra.append((plugin, obj))
+                else:
+                    raise DefinitionError(
+                        f"plugin {plugin!r}: register_editions takes Edition or BillingRules "
+                        f"objects, not {type(obj).__name__}"
+                    )
+
+            return {"register": register}
+
+        call_each(self.pm, "register_editions", make_register)
+        for plugin, more in extra:
+            targets = more.editions if more.editions is not None else tuple(self.editions)
+            for eid in targets:
+                ed = find_edition(self.editions, eid)
+                for key in more.rules:
+                    if key in ed.rules:
+                        raise ConflictError(f"billing rule in edition {eid!r} for", key,
+                                            ed.plugin, plugin)
+                self.editions[eid] = replace(ed, rules={**ed.rules, **more.rules})
+
+    def _check_rule_keys(self, plugin: str, rules: Mapping[str, Any]) -> None:
+        for key in rules:
+            axis, _, sid = key.partition(".")
+            if (axis, sid) not in self.states:
+                raise DefinitionError(
+                    f"plugin {plugin!r} has a billing rule for {key!r}, which is not a "
+                    f"registered state (write rules as 'axis.state', e.g. 'power.stopped')"
+                )
+
+    def edition(self, edition_id: str | None = None) -> Edition:
+        """The edition ``edition_id``, or the newest one for None."""
+        return find_edition(self.editions, edition_id)
 
     def _check_assignment(self, op: Operation, assignment: Mapping[str, str | None]) -> None:
         for axis, sid in assignment.items():

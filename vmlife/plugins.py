@@ -45,7 +45,10 @@ hookimpl = pluggy.HookimplMarker("vmlife")
 ENTRY_POINT_GROUP = "vmlife"
 
 #: Modules registered first, always. The core knows nothing else special about them.
-DEFAULT_PLUGINS: tuple[str, ...] = ("vmlife.default_plugins.azure",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "vmlife.default_plugins.azure",
+    "vmlife.default_plugins.editions",
+)
 
 _lock = threading.RLock()
 _pm: pluggy.PluginManager | None = None
