@@ -7,6 +7,7 @@ standard error with a non-zero exit code: 2 for bad usage or input, 3 for a brok
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -20,8 +21,12 @@ __all__ = ["main"]
 EXIT_INPUT = 2
 EXIT_DEFINITION = 3
 
+#: Modules that add subcommands: each has ``add_commands(subparsers)``. They must import
+#: nothing heavy at module level (the command functions import what they need).
+COMMAND_MODULES: tuple[str, ...] = ()
 
-def _table(rows: Sequence[Sequence[Any]], header: Sequence[str], out: TextIO) -> None:
+
+def table(rows: Sequence[Sequence[Any]], header: Sequence[str], out: TextIO) -> None:
     cells = [[("" if c is None else str(c)) for c in row] for row in rows]
     widths = [len(h) for h in header]
     for row in cells:
@@ -33,7 +38,7 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str], out: TextIO) ->
         print(fmt.format(*row).rstrip(), file=out)
 
 
-def _dump(obj: Any, out: TextIO) -> None:
+def dump(obj: Any, out: TextIO) -> None:
     json.dump(obj, out, indent=2)
     out.write("\n")
 
@@ -49,7 +54,7 @@ def cmd_states(args: argparse.Namespace, out: TextIO) -> int:
         for st in lc.states_on(axis):
             rows.append(st)
     if args.json:
-        _dump(
+        dump(
             [
                 {
                     "id": s.id,
@@ -68,7 +73,7 @@ def cmd_states(args: argparse.Namespace, out: TextIO) -> int:
             out,
         )
         return 0
-    _table(
+    table(
         [
             (
                 s.axis,
@@ -95,9 +100,9 @@ def cmd_ops(args: argparse.Namespace, out: TextIO) -> int:
     if args.from_state is None:
         ops = list(lc.operations.values())
         if args.json:
-            _dump([_op_json(o) for o in ops], out)
+            dump([_op_json(o) for o in ops], out)
             return 0
-        _table(
+        table(
             [
                 (
                     o.id,
@@ -122,10 +127,10 @@ def cmd_ops(args: argparse.Namespace, out: TextIO) -> int:
     allowed = vm.allowed()
     refused = {o: vm.why_not(o) for o in lc.operations if o not in allowed}
     if args.json:
-        _dump({"state": vm.state.as_dict(), "allowed": allowed, "refused": refused}, out)
+        dump({"state": vm.state.as_dict(), "allowed": allowed, "refused": refused}, out)
         return 0
     print(f"From {vm.state.describe()}:", file=out)
-    _table(
+    table(
         [(o, "allowed", lc.operations[o].description) for o in allowed]
         + [(o, "refused", "; ".join(r)) for o, r in refused.items()],
         ("operation", "", "why"),
@@ -155,9 +160,9 @@ def cmd_plugins(args: argparse.Namespace, out: TextIO) -> int:
 
     infos = list_plugins()
     if args.json:
-        _dump([i.as_dict() for i in infos], out)
+        dump([i.as_dict() for i in infos], out)
         return 0
-    _table(
+    table(
         [(i.name, i.distribution or "-", i.version or "-", ", ".join(i.hooks)) for i in infos],
         ("plugin", "distribution", "version", "hooks"),
         out,
@@ -173,10 +178,10 @@ def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
     readings = read_instance_views_file(args.file, lc=lc)
     rows = [r.as_dict(lc) for r in readings]
     if args.json:
-        _dump(rows, out)
+        dump(rows, out)
         return 0
     axes = [a.id for a in lc.axis_order()]
-    _table(
+    table(
         [
             [r["vm"] or "-"]
             + [r[a] or "-" for a in axes]
@@ -206,7 +211,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     vm.start(at="2024-03-05T08:00:00Z")
     vm.restart(at="2024-03-05T09:00:00Z", fail="InternalOperationError")
     vm.delete(at="2024-03-05T18:00:00Z")
-    _table(
+    table(
         [
             (
                 iso(s.start),
@@ -223,9 +228,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         out,
     )
     print("\nWhat Azure's instance view showed at 2024-03-04T08:01:30Z:", file=out)
-    _dump(vm.timeline.statuses_at("2024-03-04T08:01:30Z"), out)
+    dump(vm.timeline.statuses_at("2024-03-04T08:01:30Z"), out)
     print("\nAnd after the failed restart (2024-03-05T10:00:00Z):", file=out)
-    _dump(vm.timeline.statuses_at("2024-03-05T10:00:00Z"), out)
+    dump(vm.timeline.statuses_at("2024-03-05T10:00:00Z"), out)
     return 0
 
 
@@ -283,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="print the state tables and a simulated VM's history")
     s.set_defaults(func=cmd_demo)
+
+    for modname in COMMAND_MODULES:
+        importlib.import_module(modname).add_commands(sub)
     return p
 
 
