@@ -23,7 +23,9 @@ EXIT_DEFINITION = 3
 
 #: Modules that add subcommands: each has ``add_commands(subparsers)``. They must import
 #: nothing heavy at module level (the command functions import what they need).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "vmlife.billing.cli",
+)
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str], out: TextIO) -> None:

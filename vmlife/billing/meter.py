@@ -1,0 +1,442 @@
+"""The meter: turn timelines into billed runs, seconds and costs per VM and component.
+
+How a bill is computed (the rounding rule):
+
+1. Each step of a VM's timeline is clipped to the billing period ``[start, end)``.
+2. Under the chosen :class:`~vmlife.billing.editions.Edition`, each step's composite state
+   bills a set of components (see :func:`billed_components`); ``other`` (disks, networking)
+   bills whenever the VM exists.
+3. For each component, adjacent billed steps merge into **continuous runs**.
+4. Each run's length is **floored to the granularity**: ``minute`` (the default, as Azure's
+   per-full-minute FAQ says: 6 min 45 s bills 6 min), ``second``, or ``hour``. Flooring per run
+   means a run shorter than the unit bills nothing.
+5. Cost = billed hours x the hourly price of that component for the VM's size, OS and priority.
+
+A timeline whose last step is still open (the VM exists and nothing happened after) is billed
+up to ``end`` when given, otherwise only up to its last change; the bill notes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UnknownNameError
+from ..lifecycle import Lifecycle, lifecycle
+from ..model import VMState
+from ..timeline import Timeline
+from ..timeutil import TimeLike, iso, to_epoch
+from .editions import COMPONENTS, Edition
+from .prices import SAMPLE_PRICES, Price, PriceTable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "GRANULARITIES",
+    "Bill",
+    "BilledRun",
+    "VMBill",
+    "bill",
+    "billed_components",
+]
+
+#: Seconds per billing unit.
+GRANULARITIES: dict[str, int] = {"second": 1, "minute": 60, "hour": 3600}
+
+FOCUS_COLUMNS = (
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "BillingCurrency",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ResourceId",
+    "ResourceName",
+    "ServiceName",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "PricingQuantity",
+    "PricingUnit",
+    "x_CostComponent",
+    "x_BillingEdition",
+)
+
+
+def billed_components(state: VMState, edition: Edition) -> frozenset[str]:
+    """The components a composite state bills under an edition.
+
+    The power state's rule decides ``compute`` and ``license``; a rule the edition has for a
+    state on another axis (a plugin's, e.g. ``hibernation.hibernated``) overrides it. ``other``
+    bills whenever the VM exists. No VM, no bill.
+    """
+    if not state.exists:
+        return frozenset()
+    power = state.power
+    comps = set(edition.rule_for(f"power.{power}").bills) if power is not None else set()
+    for axis, sid in state.items():
+        if axis != "power":
+            key = f"{axis}.{sid}"
+            if edition.has_rule(key):
+                comps = set(edition.rule_for(key).bills)
+    comps.add("other")
+    return frozenset(comps)
+
+
+@dataclass(frozen=True)
+class BilledRun:
+    """One continuous run of a billed component.
+
+    Attributes:
+        vm: the VM.
+        component: ``compute``, ``license`` or ``other``.
+        start, end: epoch seconds (end exclusive).
+        seconds: the run's real length.
+        billed_seconds: after flooring to the granularity.
+        cost: billed hours x hourly price.
+    """
+
+    vm: str
+    component: str
+    start: float
+    end: float
+    seconds: float
+    billed_seconds: float
+    cost: float
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "vm": self.vm,
+            "component": self.component,
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "seconds": self.seconds,
+            "billed_seconds": self.billed_seconds,
+            "cost": self.cost,
+        }
+
+
+@dataclass
+class VMBill:
+    """The bill of one VM."""
+
+    vm: str
+    price: Price
+    runs: list[BilledRun] = field(default_factory=list)
+
+    @property
+    def billed_seconds(self) -> dict[str, float]:
+        out: dict[str, float] = dict.fromkeys(COMPONENTS, 0.0)
+        for r in self.runs:
+            out[r.component] += r.billed_seconds
+        return out
+
+    @property
+    def cost(self) -> dict[str, float]:
+        out: dict[str, float] = dict.fromkeys(COMPONENTS, 0.0)
+        for r in self.runs:
+            out[r.component] += r.cost
+        return {k: round(v, 6) for k, v in out.items()}
+
+    @property
+    def total_cost(self) -> float:
+        return round(sum(self.cost.values()), 6)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "vm": self.vm,
+            "sku": self.price.sku,
+            "os": self.price.os,
+            "priority": self.price.priority,
+            "billed_seconds": self.billed_seconds,
+            "billed_hours": {k: v / 3600 for k, v in self.billed_seconds.items()},
+            "cost": self.cost,
+            "total_cost": self.total_cost,
+        }
+
+
+@dataclass
+class Bill:
+    """A billing report: per VM and component, under one edition, in one currency."""
+
+    edition: Edition
+    currency: str
+    granularity: str
+    start: float | None
+    end: float | None
+    vms: list[VMBill]
+    prices: PriceTable
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def runs(self) -> list[BilledRun]:
+        return [r for v in self.vms for r in v.runs]
+
+    @property
+    def cost(self) -> dict[str, float]:
+        out: dict[str, float] = dict.fromkeys(COMPONENTS, 0.0)
+        for v in self.vms:
+            for k, c in v.cost.items():
+                out[k] += c
+        return {k: round(c, 6) for k, c in out.items()}
+
+    @property
+    def total_cost(self) -> float:
+        return round(sum(v.total_cost for v in self.vms), 6)
+
+    def vm(self, name: str) -> VMBill:
+        """The bill of one VM by name."""
+        for v in self.vms:
+            if v.vm == name:
+                return v
+        raise UnknownNameError("VM", name, (v.vm for v in self.vms))
+
+    # ------------------------------------------------------------------ exports
+    def to_dict(self) -> dict[str, Any]:
+        """The ``vmlife bill --json`` object."""
+        return {
+            "edition": self.edition.id,
+            "edition_title": self.edition.title,
+            "edition_source": self.edition.source,
+            "currency": self.currency,
+            "granularity": self.granularity,
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "prices": self.prices.source,
+            "sample_prices": self.prices.sample,
+            "vms": [v.as_dict() for v in self.vms],
+            "cost": self.cost,
+            "total_cost": self.total_cost,
+            "notes": list(self.notes),
+        }
+
+    def to_json(self, **kw: Any) -> str:
+        kw.setdefault("indent", 2)
+        return json.dumps(self.to_dict(), **kw)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One row per billed run."""
+        return [r.as_record() for r in self.runs]
+
+    def to_csv(self) -> str:
+        """CSV text, one row per billed run."""
+        buf = io.StringIO()
+        w = csv.DictWriter(
+            buf,
+            ["vm", "component", "start", "end", "seconds", "billed_seconds", "cost"],
+            lineterminator="\n",
+        )
+        w.writeheader()
+        w.writerows(self.to_records())
+        return buf.getvalue()
+
+    def focus_rows(self) -> list[dict[str, Any]]:
+        """FinOps FOCUS rows, one per billed run (columns in :data:`FOCUS_COLUMNS`).
+
+        ChargePeriodStart is inclusive and ChargePeriodEnd exclusive, as FOCUS defines them.
+        ListCost equals BilledCost: the prices are list (pay-as-you-go) prices.
+        """
+        rows = []
+        for r in self.runs:
+            hours = r.billed_seconds / 3600
+            rows.append(
+                {
+                    "BilledCost": r.cost,
+                    "EffectiveCost": r.cost,
+                    "ListCost": r.cost,
+                    "BillingCurrency": self.currency,
+                    "ChargePeriodStart": iso(r.start),
+                    "ChargePeriodEnd": iso(r.end),
+                    "ChargeCategory": "Usage",
+                    "ResourceId": r.vm if r.vm.startswith("/") else None,
+                    "ResourceName": r.vm.rstrip("/").rsplit("/", 1)[-1],
+                    "ServiceName": "Virtual Machines",
+                    "ConsumedQuantity": hours,
+                    "ConsumedUnit": "Hours",
+                    "PricingQuantity": hours,
+                    "PricingUnit": "Hours",
+                    "x_CostComponent": r.component,
+                    "x_BillingEdition": self.edition.id,
+                }
+            )
+        return rows
+
+    def to_focus_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, list(FOCUS_COLUMNS), lineterminator="\n")
+        w.writeheader()
+        w.writerows(self.focus_rows())
+        return buf.getvalue()
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Billed runs as a DataFrame (imports pandas)."""
+        import pandas as pd
+
+        df = pd.DataFrame(
+            self.to_records(),
+            columns=["vm", "component", "start", "end", "seconds", "billed_seconds", "cost"],
+        )
+        for col in ("start", "end"):
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+        return df
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per VM: billed hours and cost per component, and total."""
+        rows = []
+        for v in self.vms:
+            secs, cost = v.billed_seconds, v.cost
+            row: dict[str, Any] = {"vm": v.vm}
+            for c in COMPONENTS:
+                row[f"{c}_hours"] = round(secs[c] / 3600, 4)
+            for c in COMPONENTS:
+                row[f"{c}_cost"] = cost[c]
+            row["total_cost"] = v.total_cost
+            rows.append(row)
+        return rows
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = "".join(f"<th>{escape(k)}</th>" for k in (self.summary() or [{"vm": ""}])[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row.values()) + "</tr>"
+            for row in self.summary()
+        )
+        cap = (
+            f"Bill under edition {escape(self.edition.id)} ({escape(self.edition.date)}), "
+            f"{escape(self.currency)}, per {escape(self.granularity)}; total {self.total_cost}"
+        )
+        return f"<table><caption>{cap}</caption><tr>{head}</tr>{body}</table>"
+
+    def __repr__(self) -> str:
+        return (
+            f"<Bill edition={self.edition.id} {len(self.vms)} VMs total={self.total_cost} "
+            f"{self.currency}>"
+        )
+
+
+def _resolve_edition(edition: str | Edition | None, lc: Lifecycle) -> Edition:
+    if isinstance(edition, Edition):
+        return edition
+    return lc.edition(edition)
+
+
+def bill(
+    timelines: Timeline | Iterable[Timeline],
+    *,
+    edition: str | Edition | None = None,
+    prices: PriceTable | None = None,
+    granularity: str = "minute",
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    sku: str | None = None,
+    os: str | None = None,
+    priority: str | None = None,
+    lifecycle: Lifecycle | None = None,
+) -> Bill:
+    """Bill one timeline or many.
+
+    Args:
+        timelines: a :class:`~vmlife.timeline.Timeline` or an iterable of them.
+        edition: an edition id or object; default the newest.
+        prices: a :class:`PriceTable`; default vmlife's labelled sample table.
+        granularity: ``minute`` (default), ``second`` or ``hour``: each continuous run of a
+            component is floored to whole units.
+        start, end: clip the billing period (any time value).
+        sku, os, priority: the VM size, OS (``linux``/``windows``) and priority for pricing;
+            default each timeline's ``size``/``sku``, ``os`` and ``priority`` attributes, else
+            ``Standard_D2s_v5``, ``linux``, ``regular``.
+
+    Raises:
+        UnknownNameError: an unknown edition, granularity or price row (lists the choices).
+    """
+    lc = lifecycle or _lifecycle()
+    ed = _resolve_edition(edition, lc)
+    if granularity not in GRANULARITIES:
+        raise UnknownNameError("granularity", granularity, GRANULARITIES)
+    unit = GRANULARITIES[granularity]
+    table = prices or SAMPLE_PRICES
+    lo = None if start is None else to_epoch(start)
+    hi = None if end is None else to_epoch(end)
+    items = [timelines] if isinstance(timelines, Timeline) else list(timelines)
+    notes: list[str] = []
+    if table.sample:
+        notes.append(f"Prices: {table.source}. Pass your own for real costs.")
+    vms = []
+    for tl in items:
+        attrs = tl.attributes
+        price = table.lookup(
+            sku or str(attrs.get("size") or attrs.get("sku") or "Standard_D2s_v5"),
+            (os or str(attrs.get("os") or "linux")).lower(),
+            priority or str(attrs.get("priority") or "regular"),
+        )
+        vm_bill = VMBill(tl.vm, price)
+        vm_bill.runs = _runs(tl, ed, price, unit, lo, hi, notes)
+        vms.append(vm_bill)
+    return Bill(ed, table.currency, granularity, lo, hi, vms, table, notes)
+
+
+def _runs(
+    tl: Timeline,
+    ed: Edition,
+    price: Price,
+    unit: int,
+    lo: float | None,
+    hi: float | None,
+    notes: list[str],
+) -> list[BilledRun]:
+    cache: dict[VMState, frozenset[str]] = {}
+    open_run: dict[str, float] = {}
+    spans: list[tuple[str, float, float]] = []
+    cursor = None
+    for step in tl:
+        s = step.start
+        e = step.end
+        if e is None:
+            if step.state.exists:
+                if hi is None:
+                    notes.append(
+                        f"{tl.vm}: the last state ({step.state.describe()}) is still open and "
+                        f"is billed only up to its start; give an end time to bill it"
+                    )
+                    e = s
+                else:
+                    e = max(hi, s)
+            else:
+                e = s
+        if lo is not None:
+            s = max(s, lo)
+        if hi is not None:
+            e = min(e, hi)
+        if e <= s:
+            continue
+        comps = cache.get(step.state)
+        if comps is None:
+            comps = cache[step.state] = billed_components(step.state, ed)
+        # close runs of components that stop billing here, or that have a gap before s
+        for comp in list(open_run):
+            if comp not in comps or cursor != s:
+                spans.append((comp, open_run.pop(comp), cursor if cursor is not None else s))
+        for comp in comps:
+            open_run.setdefault(comp, s)
+        cursor = e
+    for comp, begin in open_run.items():
+        spans.append((comp, begin, cursor if cursor is not None else begin))
+    runs = []
+    for comp, a, b in sorted(spans, key=lambda x: (COMPONENTS.index(x[0]), x[1])):
+        secs = b - a
+        billed = math.floor(secs / unit + 1e-9) * unit
+        cost = round(billed / 3600 * price.per_hour(comp), 10)
+        runs.append(BilledRun(tl.vm, comp, a, b, secs, float(billed), cost))
+    return runs
+
+
+def _lifecycle() -> Lifecycle:
+    return lifecycle()
+
