@@ -233,6 +233,20 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     dump(vm.timeline.statuses_at("2024-03-04T08:01:30Z"), out)
     print("\nAnd after the failed restart (2024-03-05T10:00:00Z):", file=out)
     dump(vm.timeline.statuses_at("2024-03-05T10:00:00Z"), out)
+
+    from .billing.meter import bill
+    from .lifecycle import lifecycle
+
+    print("\nIts compute bill under each revision of Azure's billing rules (per minute):\n",
+          file=out)
+    rows = []
+    for ed in sorted(lifecycle().editions.values(), key=lambda e: e.order):
+        b = bill(vm.timeline, edition=ed)
+        secs = b.vms[0].billed_seconds
+        rows.append((ed.id, ed.date, round(secs["compute"] / 3600, 3),
+                     round(secs["other"] / 3600, 3), b.total_cost))
+    table(rows, ("edition", "date", "compute h", "disks/network h", f"total {b.currency}"), out)
+    print(f"\n{b.notes[0]}", file=out)
     return 0
 
 
