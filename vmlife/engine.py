@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import OperationNotAllowed, RunError, ScheduleError
 from .lifecycle import Lifecycle, lifecycle
-from .model import VMState
+from .model import Operation, VMState
 from .timeline import Step, Timeline
 from .timeutil import TimeLike, iso, to_epoch, to_seconds
 
@@ -205,17 +205,40 @@ class VM:
             UnknownNameError: no such operation (the message lists them).
         """
         lc = self._lc
-        op = lc.operation(operation)
+        op = lc.operations.get(operation) or lc.operation(operation)
         t = self.clock if at is None else to_epoch(at)
         if t < self.clock:
             raise ScheduleError(
                 f"{self.name}: {operation} at {iso(t)} is before the end of the previous step "
                 f"({iso(self.clock)})"
             )
-        reasons = lc.refusals(self, op, params)
+        state = self._state
+        if params or lc.has_guards:
+            reasons = lc.refusals(self, op, params)
+        else:  # no guard and no parameter: the answer depends on the state alone
+            rkey = (state, operation, self.deleted)
+            cached = lc.cache.get(rkey)
+            if cached is None:
+                cached = lc.cache[rkey] = tuple(lc.refusals(self, op, params))
+            reasons = list(cached)
         if reasons:
-            raise OperationNotAllowed(operation, self._state.describe(), reasons, self.allowed())
-        phases = op.plan(self._state, params)
+            raise OperationNotAllowed(operation, state.describe(), reasons, self.allowed())
+        if fail is None and until is None and not params:
+            # the common case: a memoised plan of (timing key, state) pairs and the end state
+            pkey = (state, operation)
+            plan = lc.cache.get(pkey)
+            if plan is None:
+                plan = lc.cache[pkey] = _compile(lc, op, state, params)
+            steps, end_state = plan
+            for key, st in steps:
+                self._record(t, st, operation)
+                t += self.timing.duration(key)
+            self._record(t, end_state, None)
+            if op.deletes:
+                self.deleted = True
+            self.clock = t
+            return self
+        phases = op.plan(state, params)
         if fail is not None:
             if op.provisioning is None:
                 raise RunError(
@@ -233,9 +256,7 @@ class VM:
         if until is not None:
             end = to_epoch(until)
             if end < t:
-                raise ScheduleError(
-                    f"{self.name}: {operation} until {iso(end)} is before it starts"
-                )
+                raise ScheduleError(f"{self.name}: {operation} until {iso(end)} is before it starts")
             total = sum(durations)
             span = end - t
             if durations:
@@ -245,7 +266,7 @@ class VM:
                     else [span / len(durations)] * len(durations)
                 )
         # -- from here on the operation happens: nothing below may raise
-        cur = self._state
+        cur = state
         if op.provisioning is not None:
             cur = cur.replace(provisioning=op.provisioning)
         for phase, dur in zip(phases[:n], durations, strict=True):
@@ -288,7 +309,9 @@ class VM:
             raise AttributeError(name)
         lc = self.__dict__.get("_lc")
         if lc is not None and name in lc.operations:
-            return functools.partial(self.do, name)
+            method = functools.partial(self.do, name)
+            self.__dict__[name] = method  # found directly next time
+            return method
         raise AttributeError(
             f"{type(self).__name__!r} object has no attribute {name!r}"
             + (f"; operations: {', '.join(lc.operations)}" if lc is not None else "")
@@ -328,6 +351,20 @@ class VM:
         for axis, sid in result.items():
             self._lc.state(axis, sid)  # raises UnknownNameError listing the choices
         return result
+
+
+def _compile(
+    lc: Lifecycle, op: Operation, state: VMState, params: Mapping[str, Any]
+) -> tuple[tuple[tuple[str, VMState], ...], VMState]:
+    """The (timing key, state) of each phase of ``op`` from ``state``, and its end state."""
+    cur = state
+    if op.provisioning is not None:
+        cur = cur.replace(provisioning=op.provisioning)
+    steps = []
+    for phase in op.plan(state, params):
+        cur = cur.replace(phase.set)
+        steps.append((phase.timing_key, cur))
+    return tuple(steps), cur.replace(op.final)
 
 
 def _current_lifecycle() -> Lifecycle:

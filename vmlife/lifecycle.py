@@ -73,6 +73,9 @@ class Lifecycle:
         self.states: dict[tuple[str, str], State] = {}
         self.operations: dict[str, Operation] = {}
         self.editions: dict[str, Edition] = {}
+        #: memo of the engine: (state, operation[, deleted]) -> refusals or compiled plan.
+        #: Safe because a lifecycle never changes once built.
+        self.cache: dict[tuple[Any, ...], Any] = {}
         self._assemble()
         self._assemble_editions()
         self._index()
