@@ -256,7 +256,9 @@ class VM:
         if until is not None:
             end = to_epoch(until)
             if end < t:
-                raise ScheduleError(f"{self.name}: {operation} until {iso(end)} is before it starts")
+                raise ScheduleError(
+                    f"{self.name}: {operation} until {iso(end)} is before it starts"
+                )
             total = sum(durations)
             span = end - t
             if durations:
