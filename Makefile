@@ -8,12 +8,28 @@ PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.vmlife-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck pytest venv clean
+.PHONY: help demo test lint typecheck pytest venv sysdeps clean
+
+# Debian packages the tests use, as "command:package" pairs. Installed with apt-get when
+# missing and running as root; otherwise the pip fallbacks (graphviz-pure) are used.
+SYSDEPS := dot:graphviz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
+sysdeps: ## install missing Debian packages (graphviz) when root
+	@missing=""; for pair in $(SYSDEPS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing \
+	    || echo "warning: apt-get could not install$$missing; continuing with pip fallbacks"; \
+	else echo "note: not root, so$$missing not installed; using pip fallbacks"; fi
+
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	@$(MAKE) --no-print-directory sysdeps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -e '.[test]' $(foreach p,$(PLUGINS),-e $(p))
 	@touch $@
@@ -29,7 +45,7 @@ lint: $(STAMP) ## ruff
 typecheck: $(STAMP) ## mypy on vmlife/
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP) ## the test suite only
+pytest: sysdeps $(STAMP) ## the test suite only
 	$(PY) -m pytest
 
 test: lint typecheck pytest ## every check and test
