@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -167,6 +168,84 @@ def test_hook_step_recorded_sees_every_step() -> None:
         (None, "deallocated"),
     ]
     assert [(s.operation, s.state.power) for s in vm.timeline] == seen
+
+
+def test_hook_adjust_operation_changes_an_operation_for_one_vm() -> None:
+    class Careful:
+        """Deallocates instead of stopping a VM tagged ``careful``; notes the stops it changed."""
+
+        @vmlife.hookimpl
+        def adjust_operation(self, vm: VM, operation: Operation) -> Operation | None:
+            if operation.id == "power_off" and vm.attributes.get("careful"):
+                return dataclasses.replace(
+                    operation,
+                    path=(Phase({"power": "deallocating"}),),
+                    final={"provisioning": "succeeded", "power": "deallocated"},
+                    attributes={"stops_changed": vm.attributes.get("stops_changed", 0) + 1},
+                )
+            return None
+
+    class Counter:
+        """A second adjuster sees the first one's result."""
+
+        seen: list[str] = []
+
+        @vmlife.hookimpl
+        def adjust_operation(self, operation: Operation) -> None:
+            self.seen.append(str(operation.final.get("power")))
+
+    with vmlife.registered(Careful(), name="careful"), vmlife.registered(Counter(), name="count"):
+        plain = VM("plain").create().power_off()
+        careful = VM("careful", careful=True).create().power_off().start().power_off()
+        assert vmlife.lifecycle().operation("power_off").final["power"] == "stopped"
+    assert plain.state.power == "stopped"
+    assert careful.state.power == "deallocated"
+    assert careful.attributes["stops_changed"] == 2
+    powers = [s.state.power for s in careful.timeline]
+    assert powers.count("deallocating") == 2 and "stopping" not in powers
+    assert Counter.seen.count("deallocated") == 2
+
+
+def test_adjust_operation_must_return_an_operation_with_the_same_id() -> None:
+    class Wrong:
+        @vmlife.hookimpl
+        def adjust_operation(self, operation: Operation) -> Operation:
+            return dataclasses.replace(operation, id="other")
+
+    class Unknown:
+        @vmlife.hookimpl
+        def adjust_operation(self, operation: Operation) -> Operation:
+            return dataclasses.replace(operation, final={"power": "flying"})
+
+    with vmlife.registered(Wrong(), name="wrong"):
+        vm = VM("a")
+        with pytest.raises(vmlife.DefinitionError, match="plugin 'wrong': adjust_operation"):
+            vm.create()
+        assert not vm.state.exists
+    with vmlife.registered(Unknown(), name="unknown"):
+        with pytest.raises(vmlife.DefinitionError, match="'flying', which is not a registered"):
+            VM("b").create()
+
+
+def test_operation_attributes_are_set_when_it_completes() -> None:
+    class Tagging:
+        @vmlife.hookimpl
+        def register_operations(self, register: Any) -> None:
+            register(
+                Operation(
+                    "tag_reviewed",
+                    (Phase({}, key="updating"),),
+                    sources=frozenset({"running"}),
+                    attributes={"reviewed": True},
+                )
+            )
+
+    with vmlife.registered(Tagging()):
+        vm = VM("a").create()
+        vm.tag_reviewed(fail="Conflict")
+        assert "reviewed" not in vm.attributes  # a failed operation sets nothing
+        vm.tag_reviewed()
+        assert vm.attributes["reviewed"] is True
 
 
 def test_a_plugin_raising_inside_a_hook_is_named_with_the_hook() -> None:

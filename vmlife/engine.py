@@ -223,8 +223,11 @@ class VM:
             reasons = list(cached)
         if reasons:
             raise OperationNotAllowed(operation, state.describe(), reasons, self.allowed())
-        if fail is None and until is None and not params:
+        if lc.has_adjusters:  # a plugin may change what the operation does to this VM
+            op = lc.adjusted(self, op, params)
+        if fail is None and until is None and not params and op is lc.operations[operation]:
             # the common case: a memoised plan of (timing key, state) pairs and the end state
+            # (an operation a plugin adjusted for this VM is never memoised)
             pkey = (state, operation)
             plan = lc.cache.get(pkey)
             if plan is None:
@@ -234,6 +237,7 @@ class VM:
                 self._record(t, st, operation)
                 t += self.timing.duration(key)
             self._record(t, end_state, None)
+            self.attributes.update(op.attributes)
             if op.deletes:
                 self.deleted = True
             self.clock = t
@@ -284,6 +288,7 @@ class VM:
             cur = cur.replace(op.final)
             if op.stores_params:
                 self.attributes.update(params)
+            self.attributes.update(op.attributes)
             if op.deletes:
                 self.deleted = True
         self._record(t, cur, None)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 hookspec = pluggy.HookspecMarker("vmlife")
 
 __all__ = [
+    "adjust_operation",
     "guard_operation",
     "hookspec",
     "register_editions",
@@ -70,6 +71,20 @@ def guard_operation(vm: VM, operation: Operation, params: Mapping[str, Any]) -> 
     Called before every operation, after the lifecycle's own rules (source states, existence)
     have passed, and when listing which operations are allowed now. Every implementation is
     asked; all reasons are reported. Must not change the VM.
+    """
+
+
+@hookspec
+def adjust_operation(
+    vm: VM, operation: Operation, params: Mapping[str, Any]
+) -> Operation | None:
+    """Change what an allowed operation does to this VM: return a replacement, or None.
+
+    Called once the operation has passed the lifecycle's rules and every guard, just before it
+    runs. Return ``dataclasses.replace(operation, ...)`` with another ``path``, ``final``,
+    ``deletes`` or ``attributes`` when the outcome depends on the VM (its attributes, or a
+    plugin's own axis that the operation must clear). The id must stay the same. Implementations
+    are called in turn, each receiving the operation as adjusted so far. Must not change the VM.
     """
 
 

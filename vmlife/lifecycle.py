@@ -31,13 +31,16 @@ def call_each(
     pm: pluggy.PluginManager,
     hook_name: str,
     make_kwargs: Callable[[str], dict[str, Any]],
+    on_result: Callable[[str, Any], None] | None = None,
 ) -> list[tuple[str, Any]]:
     """Call one hook plugin by plugin, in registration order, attributing failures.
 
     ``make_kwargs(plugin_name)`` builds the keyword arguments for that plugin (so a ``register``
-    callback can know who calls it). Returns ``(plugin_name, result)`` pairs. An exception
-    inside an implementation becomes a :class:`PluginError` naming the plugin and the hook;
-    vmlife's own errors pass through unchanged.
+    callback can know who calls it). ``on_result(plugin_name, result)``, if given, sees each
+    result before the next plugin is called (so results can be chained). Returns
+    ``(plugin_name, result)`` pairs. An exception inside an implementation becomes a
+    :class:`PluginError` naming the plugin and the hook; vmlife's own errors pass through
+    unchanged.
     """
     caller = getattr(pm.hook, hook_name)
     out = []
@@ -57,6 +60,8 @@ def call_each(
                 plugin=impl.plugin_name,
                 hook=hook_name,
             ) from exc
+        if on_result is not None:
+            on_result(impl.plugin_name, result)
         out.append((impl.plugin_name, result))
     return out
 
@@ -207,6 +212,7 @@ class Lifecycle:
         hook = self.pm.hook
         self.has_guards = bool(hook.guard_operation.get_hookimpls())
         self.has_observers = bool(hook.step_recorded.get_hookimpls())
+        self.has_adjusters = bool(hook.adjust_operation.get_hookimpls())
 
     # ------------------------------------------------------------------ lookups
     def axis_order(self) -> list[Axis]:
@@ -293,6 +299,41 @@ class Lifecycle:
                 if reason:
                     reasons.append(str(reason))
         return reasons
+
+    def adjusted(self, vm: VM, op: Operation, params: Mapping[str, Any]) -> Operation:
+        """``op`` as the ``adjust_operation`` hooks change it for ``vm`` (``op`` if none does).
+
+        Raises:
+            DefinitionError: a plugin returned something other than an :class:`Operation` with
+                the same id, or one that sets a state no plugin registered.
+        """
+        if not self.has_adjusters:
+            return op
+        current = op
+
+        def take(plugin: str, result: Any) -> None:
+            nonlocal current
+            if result is None:
+                return
+            if not isinstance(result, Operation) or result.id != op.id:
+                raise DefinitionError(
+                    f"plugin {plugin!r}: adjust_operation must return None or an Operation with "
+                    f"id {op.id!r}, not {result!r}"
+                )
+            checked = replace(result, plugin=plugin)
+            if not callable(checked.path):
+                for phase in checked.path:
+                    self._check_assignment(checked, phase.set)
+            self._check_assignment(checked, checked.final)
+            current = result
+
+        call_each(
+            self.pm,
+            "adjust_operation",
+            lambda _p: {"vm": vm, "operation": current, "params": params},
+            on_result=take,
+        )
+        return current
 
     def notify_step(self, vm: VM, step: Step) -> None:
         """Call the ``step_recorded`` observers (a no-op when none is registered)."""

@@ -331,6 +331,8 @@ class Operation:
         activity_log: Activity Log operation names that mean this operation.
         description: one sentence.
         note: modelling choices where Azure's documents are silent.
+        attributes: VM attributes set when it completes (after any stored parameters), e.g.
+            the deployment model a migration ends in.
         plugin: the plugin that registered it (filled in by the lifecycle).
     """
 
@@ -346,6 +348,7 @@ class Operation:
     activity_log: tuple[str, ...] = ()
     description: str = ""
     note: str = ""
+    attributes: Mapping[str, Any] = field(default_factory=dict)
     plugin: str = ""
 
     def plan(self, state: VMState, params: Mapping[str, Any]) -> tuple[Phase, ...]:
