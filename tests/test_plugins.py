@@ -70,6 +70,15 @@ def test_registered_unregisters_even_when_the_block_raises() -> None:
     assert "suspend" not in vmlife.lifecycle().operations
 
 
+def test_registered_leaves_an_already_registered_plugin_alone() -> None:
+    plugin = Suspend()
+    with vmlife.registered(plugin, name="outer"):
+        with vmlife.registered(plugin):  # loaded already, e.g. from its entry point
+            assert "suspend" in vmlife.lifecycle().operations
+        assert vmlife.plugins.get_plugin_manager().get_plugin("outer") is plugin
+    assert "suspend" not in vmlife.lifecycle().operations
+
+
 def test_register_states_can_add_an_axis() -> None:
     class Lock:
         @vmlife.hookimpl

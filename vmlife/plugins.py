@@ -162,9 +162,14 @@ def registered(plugin: Any, name: str | None = None) -> Iterator[Any]:
             vm = vmlife.VM("demo")
             ...
 
-    A misspelled hook implementation raises :class:`~vmlife.PluginError` at once.
+    A misspelled hook implementation raises :class:`~vmlife.PluginError` at once. A plugin
+    that is registered already (an installed plugin loaded from its entry point, say) is left
+    as it is, so the same cell runs with or without ``VMLIFE_LOAD_PLUGINS``.
     """
     pm = get_plugin_manager()
+    if pm.is_registered(plugin):
+        yield plugin
+        return
     with _lock:
         try:
             pm.register(plugin, name=name)
