@@ -332,3 +332,12 @@ def test_price_table_rejects_negative_directly() -> None:
 
     with pytest.raises(vmlife.InputError, match="non-negative"):
         PriceTable([Price("X", "linux", 0.1, 0, -1, "USD")])
+
+
+def test_price_priority_is_matched_case_insensitively() -> None:
+    from vmlife.billing.prices import Price
+
+    t = PriceTable([Price("X", "linux", 0.01, 0, 0, "USD", "spot"),
+                    Price("X", "linux", 0.02, 0, 0, "USD", "low_priority")])
+    assert t.lookup("x", "Linux", "Spot").compute == 0.01
+    assert t.lookup("x", "linux", "Low Priority").compute == 0.02

@@ -267,3 +267,21 @@ def test_random_operation_sequences_stay_in_registered_states(
                 not lc.state("power", step.state.power).transitional
                 or step.state.provisioning == "failed"
             )
+
+
+def test_delete_clears_every_axis_including_a_plugins() -> None:
+    from typing import Any
+
+    class Tag:
+        @vmlife.hookimpl
+        def register_states(self, register: Any) -> None:
+            register(vmlife.Axis("tag", "TagState"))
+            register(vmlife.State("tagged", "tag", "TagState/Tagged", "Tagged"))
+
+    with vmlife.registered(Tag()):
+        vm = VM("a", state=VMState(provisioning="succeeded", power="running", tag="tagged"))
+        vm.delete()
+        assert vm.state == VMState()
+        vm2 = VM("b", state=VMState(provisioning="succeeded", power="running", tag="tagged"))
+        vm2.delete(until=vm2.clock + 10)  # the slow path too
+        assert vm2.state == VMState()

@@ -285,7 +285,8 @@ class VM:
             }
             cur = cur.replace(cleared, provisioning="failed", error_code=fail)
         else:
-            cur = cur.replace(op.final)
+            # a deleted VM has no state on any axis, a plugin's included
+            cur = VMState() if op.deletes else cur.replace(op.final)
             if op.stores_params:
                 self.attributes.update(params)
             self.attributes.update(op.attributes)
@@ -371,7 +372,7 @@ def _compile(
     for phase in op.plan(state, params):
         cur = cur.replace(phase.set)
         steps.append((phase.timing_key, cur))
-    return tuple(steps), cur.replace(op.final)
+    return tuple(steps), (VMState() if op.deletes else cur.replace(op.final))
 
 
 def _current_lifecycle() -> Lifecycle:

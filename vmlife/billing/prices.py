@@ -111,7 +111,7 @@ class PriceTable:
         Raises:
             UnknownNameError: listing the ``sku/os/priority`` combinations the table has.
         """
-        key = (sku.lower(), os.lower(), priority)
+        key = (sku.lower(), os.lower(), priority.lower().replace(" ", "_"))
         try:
             return self.rows[key]
         except KeyError:
