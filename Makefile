@@ -8,7 +8,7 @@ PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.vmlife-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck pytest venv sysdeps clean
+.PHONY: help demo test lint typecheck pytest notebooks-test notebooks lab venv sysdeps clean
 
 # Debian packages the tests use, as "command:package" pairs. Installed with apt-get when
 # missing and running as root; otherwise the pip fallbacks (graphviz-pure) are used.
@@ -48,7 +48,19 @@ typecheck: $(STAMP) ## mypy on vmlife/
 pytest: sysdeps $(STAMP) ## the test suite only
 	$(PY) -m pytest
 
-test: lint typecheck pytest ## every check and test
+NBVAL := $(PY) -m pytest -p no:cacheprovider -o testpaths=notebooks --nbval \
+	--nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+
+notebooks-test: sysdeps $(STAMP) ## run every notebook with nbval (stable outputs checked exactly)
+	$(NBVAL)
+
+notebooks: $(STAMP) ## re-execute the notebooks in place (refreshes their stored outputs)
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+
+lab: $(STAMP) ## open JupyterLab on the notebooks (127.0.0.1 only)
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+test: lint typecheck pytest notebooks-test ## every check and test
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
