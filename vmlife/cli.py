@@ -25,6 +25,7 @@ EXIT_DEFINITION = 3
 #: nothing heavy at module level (the command functions import what they need).
 COMMAND_MODULES: tuple[str, ...] = (
     "vmlife.billing.cli",
+    "vmlife.io.cli",
 )
 
 

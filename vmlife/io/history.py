@@ -1,0 +1,681 @@
+"""What the readers of real histories share: records out of JSON files, anomalies, counts.
+
+A *history* is a VM's past as Azure recorded it: an Activity Log (:mod:`vmlife.io.activity_log`)
+or polled instance views (:mod:`vmlife.io.snapshots`). Both readers take records from
+:func:`iter_records` and return a :class:`Reconstruction`: one
+:class:`~vmlife.timeline.Timeline` per VM, the **anomalies** (records that could not be used,
+each with where it was and why) and the **counts**, which always reconcile::
+
+    read = used + duplicates + anomalies + ignored
+
+Files are read as a stream, so memory grows with what is kept, not with the file:
+
+* **JSON Lines** (one JSON value per line): line by line. A line that is not JSON is an
+  anomaly, not the end of the read. A line may also hold a list of records or an object with
+  a ``records`` or ``value`` list (an Event Hubs message body is ``{"records": [...]}``).
+* **One JSON document**: an array of records, or an object holding them under ``value`` (the
+  REST API's page) or ``records`` (the storage and Event Hubs export). The elements are decoded
+  one at a time with the standard library's ``json.JSONDecoder.raw_decode`` over a sliding
+  buffer, so a large array is never held whole. A syntax error here ends the read with an
+  :class:`~vmlife.errors.InputError`: past it there is no telling where the next record starts.
+
+A progress bar (tqdm) is shown on standard error while reading a file, only when standard
+error is a terminal, ``quiet`` is false and tqdm is installed; it is never a dependency.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import sys
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, cast
+
+from ..errors import InputError
+from ..timeline import FORMAT, Timeline
+
+__all__ = [
+    "HISTORY_FORMATS",
+    "Anomaly",
+    "Counts",
+    "Progress",
+    "RawRecord",
+    "Reconstruction",
+    "Source",
+    "first_record",
+    "iter_records",
+    "read_history",
+    "rewindable",
+    "source_name",
+]
+
+#: What the readers accept: a path (``"-"`` for standard input), an open file (text or
+#: binary), or JSON already parsed (a list of records, or an object holding them).
+Source = str | os.PathLike[str] | IO[str] | IO[bytes] | Sequence[Any] | Mapping[str, Any]
+
+_CHUNK = 1 << 20
+#: A single record larger than this (in characters) ends the read: it is either not a record or
+#: the document is broken, and reading on would hold the rest of the file in memory.
+MAX_RECORD_CHARS = 64 << 20
+_WS = " \t\n\r"
+_ENVELOPE_KEYS = ("value", "records")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record as read, before any reader looked at its fields.
+
+    Attributes:
+        index: 0-based position among all records read from the source.
+        where: where it is, for people: ``"line 12"``, ``"line 3, records[1]"``,
+            ``"$.value[7]"``.
+        value: the parsed JSON value (normally an object); None when ``problem`` is set.
+        problem: why the record could not be parsed (a JSON Lines line that is not JSON).
+    """
+
+    index: int
+    where: str
+    value: Any = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """A record, or a group of records, that could not be used, and why.
+
+    Attributes:
+        record: where the (first) record is: ``"line 12"``, ``"$.value[7]"``.
+        index: the 0-based position of that record among all records read.
+        vm: the VM it concerns, when known.
+        reason: what was wrong, in words.
+        field: the field at fault, when one is.
+        records: how many records this anomaly covers (an operation's Started, Accepted and
+            Failed events make one anomaly of three records).
+    """
+
+    record: str
+    index: int
+    vm: str | None
+    reason: str
+    field: str | None = None
+    records: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "record": self.record,
+            "index": self.index,
+            "vm": self.vm,
+            "field": self.field,
+            "reason": self.reason,
+            "records": self.records,
+        }
+
+
+@dataclass
+class Counts:
+    """How many records went where; :attr:`reconciles` checks that none was lost or doubled.
+
+    Attributes:
+        read: records read from the source.
+        used: records that made the timelines.
+        duplicates: records dropped as copies of one already read.
+        anomalies: records in an :class:`Anomaly`.
+        ignored: well-formed records about something else (another resource type, an operation
+            no loaded plugin maps, an event category vmlife does not read).
+    """
+
+    read: int = 0
+    used: int = 0
+    duplicates: int = 0
+    anomalies: int = 0
+    ignored: int = 0
+
+    @property
+    def reconciles(self) -> bool:
+        """True when ``read == used + duplicates + anomalies + ignored``."""
+        return self.read == self.used + self.duplicates + self.anomalies + self.ignored
+
+    def as_dict(self) -> dict[str, int]:
+        """A JSON-ready dict."""
+        return {
+            "read": self.read,
+            "used": self.used,
+            "duplicates": self.duplicates,
+            "anomalies": self.anomalies,
+            "ignored": self.ignored,
+        }
+
+
+@dataclass
+class Reconstruction:
+    """Timelines rebuilt from a history, with what could not be used.
+
+    Attributes:
+        source: the file name (or ``"<data>"``, ``"<stdin>"``).
+        kind: ``"activity_log"`` or ``"snapshots"``.
+        format: the record shape read: ``"rest"``, ``"export"``, ``"mixed"`` (Activity Log)
+            or ``"snapshots"``.
+        timelines: one per VM, sorted by VM name.
+        anomalies: in the order found.
+        counts: see :class:`Counts`.
+        notes: what the input cannot show (guest-OS shutdowns are not in the Activity Log).
+        initial: per VM, the state assumed before its first record (a power-state id, or None
+            for "no VM"), and whether it was inferred or given.
+        unknown_codes: status codes no loaded plugin knows, with how often they were seen.
+    """
+
+    source: str
+    kind: str
+    format: str
+    timelines: list[Timeline] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+    notes: list[str] = field(default_factory=list)
+    initial: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unknown_codes: dict[str, int] = field(default_factory=dict)
+
+    def timeline(self, vm: str) -> Timeline:
+        """The timeline of one VM, by name (case-insensitive).
+
+        Raises:
+            KeyError: no such VM (the message lists them).
+        """
+        for tl in self.timelines:
+            if tl.vm.lower() == vm.lower():
+                return tl
+        raise KeyError(f"no VM {vm!r}; VMs: {', '.join(t.vm for t in self.timelines)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The timeline file format of :mod:`vmlife.timeline`, plus this reconstruction's keys.
+
+        :func:`vmlife.load_timelines` reads it back (it ignores the extra keys ``source``,
+        ``kind``, ``input_format``, ``anomalies``, ``counts``, ``notes``, ``initial`` and
+        ``unknown_codes``).
+        """
+        return {
+            "format": FORMAT,
+            "version": 1,
+            "timelines": [t.to_dict() for t in self.timelines],
+            "source": self.source,
+            "kind": self.kind,
+            "input_format": self.format,
+            "anomalies": [a.as_dict() for a in self.anomalies],
+            "counts": self.counts.as_dict(),
+            "notes": list(self.notes),
+            "initial": {k: dict(v) for k, v in self.initial.items()},
+            "unknown_codes": dict(self.unknown_codes),
+        }
+
+    def to_json(self, **kw: Any) -> str:
+        """JSON text of :meth:`to_dict` (indented by 2 unless told otherwise)."""
+        kw.setdefault("indent", 2)
+        return json.dumps(self.to_dict(), **kw)
+
+    def __repr__(self) -> str:
+        c = self.counts
+        return (
+            f"<Reconstruction {self.kind} {self.source!r}: {len(self.timelines)} VMs, "
+            f"{c.read} records read, {c.used} used, {c.duplicates} duplicates, "
+            f"{c.anomalies} in {len(self.anomalies)} anomalies, {c.ignored} ignored>"
+        )
+
+
+# ---------------------------------------------------------------------- progress
+class Progress:
+    """A tqdm bar on standard error, or nothing.
+
+    The bar shows only when ``enabled`` is true, standard error is a terminal and tqdm can be
+    imported; otherwise every method does nothing. Use it as a context manager.
+    """
+
+    def __init__(self, total: float | None, desc: str, *, unit: str, enabled: bool) -> None:
+        self._bar: Any = None
+        if not enabled or not _stderr_is_tty():
+            return
+        try:
+            tqdm = importlib.import_module("tqdm").tqdm
+        except ImportError:
+            return
+        self._bar = tqdm(
+            total=total,
+            desc=desc,
+            unit=unit,
+            unit_scale=True,
+            leave=False,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+
+    @property
+    def active(self) -> bool:
+        """True when a bar is shown."""
+        return self._bar is not None
+
+    def update(self, n: float) -> None:
+        """Advance the bar by ``n``."""
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------- records
+def source_name(source: Source, name: str | None = None) -> str:
+    """The name errors and anomalies use for a source."""
+    if name is not None:
+        return name
+    if isinstance(source, str | os.PathLike):
+        text = os.fspath(source)
+        return "<stdin>" if text == "-" else text
+    if isinstance(source, Mapping | list | tuple):
+        return "<data>"
+    fname = getattr(source, "name", None)
+    return fname if isinstance(fname, str) else "<stream>"
+
+
+def iter_records(
+    source: Source, *, name: str | None = None, quiet: bool = False
+) -> Generator[RawRecord, None, None]:
+    """The records of a source, one at a time, in file order.
+
+    Args:
+        source: a path (``"-"`` for standard input), an open file, or parsed JSON.
+        name: the name to use in errors (default: the path).
+        quiet: no progress bar even on a terminal.
+
+    Raises:
+        InputError: the file cannot be read, is not JSON, or its single JSON document is
+            broken (naming the file and the record where it broke).
+    """
+    src = source_name(source, name)
+    if isinstance(source, Mapping | list | tuple):
+        yield from _iter_parsed(source, src)
+        return
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        if path == "-":
+            yield from _iter_stream(sys.stdin, src, None, quiet)
+            return
+        try:
+            size: int | None = os.stat(path).st_size
+            fh = open(path, encoding="utf-8-sig", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", source=src) from exc
+        with fh:
+            yield from _iter_stream(fh, src, size, quiet)
+        return
+    if not hasattr(source, "read"):
+        raise InputError(
+            f"expected a path, a file or parsed JSON, got {type(source).__name__}", source=src
+        )
+    if isinstance(source.read(0), bytes):
+        wrapper = io.TextIOWrapper(cast(IO[bytes], source), encoding="utf-8-sig", errors="replace")
+        try:
+            yield from _iter_stream(wrapper, src, None, quiet)
+        finally:
+            wrapper.detach()  # the caller's stream stays open
+        return
+    yield from _iter_stream(cast(IO[str], source), src, None, quiet)
+
+
+def _iter_parsed(data: Any, src: str) -> Iterator[RawRecord]:
+    index = 0
+    if isinstance(data, Mapping):
+        for key in _ENVELOPE_KEYS:
+            items = data.get(key)
+            if isinstance(items, list):
+                for i, item in enumerate(items):
+                    yield RawRecord(index, f"$.{key}[{i}]", item)
+                    index += 1
+                return
+        yield RawRecord(0, "$", data)
+        return
+    for i, item in enumerate(data):
+        yield RawRecord(index, f"$[{i}]", item)
+        index += 1
+
+
+def _iter_stream(fh: IO[str], src: str, size: int | None, quiet: bool) -> Iterator[RawRecord]:
+    try:
+        first = fh.readline()
+        consumed = len(first)
+        while first and not first.strip():
+            first = fh.readline()
+            consumed += len(first)
+        if not first:
+            return  # an empty file holds no records
+        head = first.lstrip(_WS)
+        with Progress(size, src, unit="B", enabled=not quiet) as bar:
+            bar.update(consumed)
+            if head.startswith("{"):
+                try:
+                    value: Any = json.loads(first)
+                except json.JSONDecodeError as exc:
+                    if not _line_is_broken(first, exc):
+                        # the line stops mid-object: a pretty-printed object, one document
+                        yield from _Document(fh, first, src, bar).records()
+                        return
+                    value = RawRecord(0, "line 1", problem=_why(exc))
+                except (ValueError, RecursionError) as exc:
+                    value = RawRecord(0, "line 1", problem=_why(exc))
+                yield from _iter_lines(fh, value, src, bar)
+                return
+            elif not head.startswith("["):
+                raise InputError(
+                    "not JSON or JSON Lines: expected '[' or '{' at the start",
+                    source=src,
+                    record="line 1",
+                )
+            yield from _Document(fh, first, src, bar).records()
+    except UnicodeDecodeError as exc:  # only for streams opened by the caller
+        raise InputError(f"not UTF-8 text: {exc.reason}", source=src) from exc
+
+
+def _iter_lines(fh: IO[str], first: Any, src: str, bar: Progress) -> Iterator[RawRecord]:
+    index = 0
+    lineno = 1
+    pending = 0
+    value: Any = first
+    line: str | None = None
+    if isinstance(first, RawRecord):
+        yield first
+        index = 1
+        value = _SKIP
+    while True:
+        if line is not None:
+            if line.strip():
+                try:
+                    value = json.loads(line)
+                except (ValueError, RecursionError) as exc:
+                    yield RawRecord(index, f"line {lineno}", problem=_why(exc))
+                    index += 1
+                    value = _SKIP
+            else:
+                value = _SKIP
+        if value is not _SKIP:
+            if type(value) is dict and "records" not in value and "value" not in value:
+                yield RawRecord(index, f"line {lineno}", value)  # the usual case, quickly
+                index += 1
+            else:
+                for where, item in _expand(value, f"line {lineno}"):
+                    yield RawRecord(index, where, item)
+                    index += 1
+        line = fh.readline()
+        if not line:
+            break
+        lineno += 1
+        pending += len(line)
+        if pending >= 1 << 16:
+            bar.update(pending)
+            pending = 0
+    bar.update(pending)
+
+
+_SKIP = object()
+
+
+def _expand(value: Any, where: str) -> Iterable[tuple[str, Any]]:
+    """A line's records: itself, a list's elements, or an envelope's ``records``/``value``."""
+    if isinstance(value, list):
+        return ((f"{where}, [{i}]", v) for i, v in enumerate(value))
+    if isinstance(value, dict):
+        for key in _ENVELOPE_KEYS:
+            items = value.get(key)
+            if isinstance(items, list):
+                return ((f"{where}, {key}[{i}]", v) for i, v in enumerate(items))
+    return ((where, value),)
+
+
+class _Document:
+    """One JSON document read as a stream of records (see the module docstring)."""
+
+    def __init__(self, fh: IO[str], start: str, src: str, bar: Progress) -> None:
+        self.fh = fh
+        self.buf = start
+        self.pos = 0
+        self.eof = False
+        self.src = src
+        self.bar = bar
+        self.index = 0
+        self.decoder = json.JSONDecoder()
+
+    # -- buffer
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.fh.read(_CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.bar.update(len(chunk))
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def _skip_ws(self) -> str:
+        """Skip blanks; the next character, or '' at the end."""
+        while True:
+            buf, pos, n = self.buf, self.pos, len(self.buf)
+            while pos < n and buf[pos] in _WS:
+                pos += 1
+            self.pos = pos
+            if pos < n:
+                return buf[pos]
+            if not self._fill():
+                return ""
+
+    def _error(self, reason: str, where: str) -> InputError:
+        return InputError(reason, source=self.src, record=where)
+
+    def _value(self, where: str) -> Any:
+        """Decode the JSON value at the cursor, reading more as needed."""
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if self._grow(where):
+                    continue
+                raise self._error(_why(exc), where) from None
+            except (ValueError, RecursionError) as exc:  # a 5000-digit number, deep nesting
+                raise self._error(_why(exc), where) from None
+            if end == len(self.buf) and self._grow(where):
+                continue  # a number may go on in the next chunk
+            self.pos = end
+            return value
+
+    def _grow(self, where: str) -> bool:
+        if len(self.buf) - self.pos > MAX_RECORD_CHARS:
+            raise self._error(
+                f"a record longer than {MAX_RECORD_CHARS} characters: the JSON is broken "
+                "or this is not a list of records",
+                where,
+            )
+        return self._fill()
+
+    def _expect(self, chars: str, where: str) -> str:
+        c = self._skip_ws()
+        if not c or c not in chars:
+            shown = repr(c) if c else "the end of the file"
+            want = " or ".join(repr(x) for x in chars)
+            raise self._error(f"not valid JSON: expected {want}, found {shown}", where)
+        self.pos += 1
+        return c
+
+    # -- structure
+    def records(self) -> Iterator[RawRecord]:
+        c = self._skip_ws()
+        if c == "[":
+            yield from self._array("$")
+        else:
+            yield from self._object()
+        if self._skip_ws():
+            raise self._error("extra data after the JSON document", "after the document")
+
+    def _array(self, path: str) -> Iterator[RawRecord]:
+        self._expect("[", path)
+        i = 0
+        if self._skip_ws() == "]":
+            self.pos += 1
+            return
+        while True:
+            where = f"{path}[{i}]"
+            self._skip_ws()
+            value = self._value(where)
+            yield RawRecord(self.index, where, value)
+            self.index += 1
+            i += 1
+            if self._expect(",]", f"{path}[{i}]") == "]":
+                return
+
+    def _object(self) -> Iterator[RawRecord]:
+        self._expect("{", "$")
+        seen: dict[str, Any] = {}
+        streamed = False
+        if self._skip_ws() == "}":
+            self.pos += 1
+        else:
+            while True:
+                self._skip_ws()
+                key = self._value("$")
+                if not isinstance(key, str):
+                    raise self._error("not valid JSON: expected a key", "$")
+                self._expect(":", f"$.{key}")
+                nxt = self._skip_ws()
+                if key in _ENVELOPE_KEYS and nxt == "[" and not streamed:
+                    yield from self._array(f"$.{key}")
+                    streamed = True
+                else:
+                    seen[key] = self._value(f"$.{key}")
+                if self._expect(",}", "$") == "}":
+                    break
+        if not streamed:
+            # not an envelope: the object is itself the one record
+            yield RawRecord(self.index, "$", seen)
+            self.index += 1
+
+
+def _why(exc: BaseException) -> str:
+    """Why a JSON text did not decode, in a few words."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg}"
+    if isinstance(exc, RecursionError):
+        return "not valid JSON: nested too deeply"
+    return f"not valid JSON: {str(exc)[:80]}"
+
+
+def _line_is_broken(line: str, exc: json.JSONDecodeError) -> bool:
+    """Whether a first line that failed to parse is a broken record, not an unfinished one.
+
+    A pretty-printed document's first line stops mid-object (the error is at its end); a JSON
+    string cannot span lines, so an unterminated string means a broken (or cut) line.
+    """
+    return exc.msg.startswith("Unterminated string") or exc.pos < len(line.rstrip(_WS))
+
+
+def rewindable(source: Source, name: str | None = None) -> tuple[Source, str]:
+    """A source that can be read twice, and its name: standard input and one-shot streams are
+    read into memory; paths and parsed data are returned as they are."""
+    src = source_name(source, name)
+    if isinstance(source, str | os.PathLike):
+        if os.fspath(source) == "-":
+            return io.StringIO(sys.stdin.read()), src
+        return source, src
+    if isinstance(source, Mapping | list | tuple):
+        return source, src
+    seekable = getattr(source, "seekable", None)
+    if callable(seekable) and seekable():
+        return source, src
+    data = source.read()  # type: ignore[union-attr]
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    return io.StringIO(text), src
+
+
+def first_record(source: Source, name: str | None = None) -> RawRecord | None:
+    """The first record of a rewindable source (see :func:`rewindable`), which is left at its
+    start; None for a source with no record."""
+    pos = None
+    if not isinstance(source, str | os.PathLike | Mapping | list | tuple):
+        pos = source.tell()  # type: ignore[union-attr]
+    records = iter_records(source, name=name, quiet=True)
+    try:
+        return next(records, None)
+    finally:
+        records.close()
+        if pos is not None:
+            source.seek(pos)  # type: ignore[union-attr]
+
+
+#: Input formats :func:`read_history` takes: detect, the two Activity Log shapes, snapshots.
+HISTORY_FORMATS = ("auto", "rest", "export", "snapshots")
+
+
+def read_history(
+    source: Source,
+    *,
+    format: str = "auto",
+    initial: str | Mapping[str, str | None] | None = None,
+    strict: bool = False,
+    quiet: bool = False,
+    name: str | None = None,
+) -> Reconstruction:
+    """Read an Activity Log or polled snapshots, whichever the source holds.
+
+    With ``format="auto"`` the first record decides: an instance view (``statuses``,
+    ``instanceView``, ``powerState``) means snapshots, anything else an Activity Log (whose
+    shape is then detected per record). See :func:`vmlife.io.activity_log.read_activity_log`
+    and :func:`vmlife.io.snapshots.read_snapshots` for the arguments.
+
+    Raises:
+        InputError: as the two readers do; also ``initial`` given for snapshots, which show
+            the state from the first poll on and need none.
+        UnknownNameError: an unknown ``format`` (the message lists them).
+    """
+    from ..errors import UnknownNameError
+    from .activity_log import read_activity_log
+    from .snapshots import looks_like_snapshot, read_snapshots
+
+    if format not in HISTORY_FORMATS:
+        raise UnknownNameError("input format", format, HISTORY_FORMATS)
+    kind = format
+    if format == "auto":
+        source, name = rewindable(source, name)
+        first = first_record(source, name)
+        kind = "snapshots" if first is not None and looks_like_snapshot(first.value) else "auto"
+    if kind == "snapshots":
+        if initial is not None:
+            raise InputError(
+                "an initial state applies to Activity Logs only: snapshots show the state "
+                "from the first poll on",
+                source=source_name(source, name),
+                field="initial",
+            )
+        return read_snapshots(source, strict=strict, quiet=quiet, name=name)
+    return read_activity_log(
+        source,
+        format=kind,  # type: ignore[arg-type]
+        initial=initial,
+        strict=strict,
+        quiet=quiet,
+        name=name,
+    )
