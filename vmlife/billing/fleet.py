@@ -1,0 +1,500 @@
+"""Fleet billing: many VMs' steps in one table, billed with numpy and pandas in one call.
+
+:func:`bill_frame` bills a long table of steps (one row per step of each VM) per VM and cost
+component, with exactly the rules of :func:`vmlife.billing.meter.bill` (see that module for
+the rounding rule) but without building a :class:`~vmlife.timeline.Timeline` per VM:
+
+1. each **distinct** composite state is classified once with
+   :func:`~vmlife.billing.meter.billed_components` (a fleet has a few dozen distinct states
+   however many rows it has);
+2. steps are clipped to the billing period as the meter clips them;
+3. per component, continuous runs are found with shifted comparisons (same VM, this step
+   starts where the previous kept step ended, both bill the component) and a cumulative
+   count, then each run is floored to the granularity and priced;
+4. runs are summed per VM with :func:`numpy.bincount`, in the meter's order, so billed seconds
+   and costs are the meter's to the last bit.
+
+The input table (:data:`pandas.DataFrame`, a Parquet file or dataset, a ``pyarrow.Table``):
+
+* ``vm``: the VM's name or resource id;
+* ``start``: when the step starts (epoch seconds, datetimes, or ISO 8601 text);
+* ``end`` (optional): when it ends; missing (or NaN) means "until the VM's next step", and the
+  VM's last step is then open, billed up to ``end=`` when given, as the meter does;
+* one column per state axis the lifecycle knows (``provisioning``, ``power``,
+  ``os_provisioning``, a plugin's ``hibernation``, ...): the state id, or missing when the VM
+  has no state on that axis. A single ``power`` column is enough. A step with every axis
+  missing means "no VM" (before create, after delete). Other columns are ignored;
+* ``sku`` (or ``size``), ``os``, ``priority`` (optional): the VM's price row, read from its
+  first step; defaults as the meter's (``Standard_D2s_v5``, ``linux``, ``regular``).
+
+Rows may come in any order: they are stably sorted by VM and start when needed.
+
+Beyond one machine, :func:`bill_dask` runs the same computation on each partition of a Dask
+DataFrame whose partitions hold whole VMs (``ddf.shuffle("vm")`` makes it so), the path to a
+Dask cluster for fleets that outgrow one machine.
+
+pandas, numpy, pyarrow and dask are imported inside the functions only: ``import vmlife``
+stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError, UnknownNameError
+from ..lifecycle import Lifecycle, lifecycle
+from ..model import VMState
+from ..timeline import Timeline
+from ..timeutil import TimeLike, to_epoch
+from .editions import COMPONENTS, Edition
+from .meter import GRANULARITIES, billed_components
+from .prices import SAMPLE_PRICES, PriceTable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
+
+__all__ = ["RESULT_COLUMNS", "bill_dask", "bill_frame", "steps_frame"]
+
+#: Columns of the frame :func:`bill_frame` returns, one row per VM and component.
+RESULT_COLUMNS = ("vm", "component", "runs", "seconds", "billed_seconds", "cost")
+
+_DEFAULT_SKU, _DEFAULT_OS, _DEFAULT_PRIORITY = "Standard_D2s_v5", "linux", "regular"
+#: Above this many combinations of per-axis codes, distinct states are found by hashing.
+_DIRECT_KEY_LIMIT = 1 << 22
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one billing run needs, resolved once (and picklable, for Dask workers)."""
+
+    edition: Edition
+    prices: PriceTable
+    granularity: str
+    unit: int
+    lo: float | None
+    hi: float | None
+    axes: tuple[str, ...]
+    sku: str | None
+    os: str | None
+    priority: str | None
+
+
+def _make_plan(
+    edition: str | Edition | None,
+    prices: PriceTable | None,
+    granularity: str,
+    start: TimeLike | None,
+    end: TimeLike | None,
+    sku: str | None,
+    os: str | None,
+    priority: str | None,
+    lc: Lifecycle | None,
+) -> _Plan:
+    lc = lc or lifecycle()
+    ed = edition if isinstance(edition, Edition) else lc.edition(edition)
+    if granularity not in GRANULARITIES:
+        raise UnknownNameError("granularity", granularity, GRANULARITIES)
+    return _Plan(
+        edition=ed,
+        prices=prices or SAMPLE_PRICES,
+        granularity=granularity,
+        unit=GRANULARITIES[granularity],
+        lo=None if start is None else to_epoch(start),
+        hi=None if end is None else to_epoch(end),
+        axes=tuple(lc.axes),
+        sku=sku,
+        os=os,
+        priority=priority,
+    )
+
+
+def bill_frame(
+    steps: pd.DataFrame | str | PathLike[str] | Any,
+    *,
+    edition: str | Edition | None = None,
+    prices: PriceTable | None = None,
+    granularity: str = "minute",
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    sku: str | None = None,
+    os: str | None = None,
+    priority: str | None = None,
+    lifecycle: Lifecycle | None = None,
+) -> pd.DataFrame:
+    """Bill a fleet's steps per VM and component, vectorized.
+
+    Args:
+        steps: a long DataFrame of steps (see the module doc for its columns), a path to a
+            Parquet file or a directory of Parquet files (read with pyarrow), or a
+            ``pyarrow.Table``.
+        edition: an edition id or object; default the newest.
+        prices: a :class:`~vmlife.billing.prices.PriceTable`; default the labelled sample.
+        granularity: ``minute`` (default), ``second`` or ``hour``: each continuous run of a
+            component is floored to whole units.
+        start, end: clip the billing period (any time value); ``end`` also closes each VM's
+            open last step.
+        sku, os, priority: price every VM with this size, OS or priority instead of the
+            table's columns.
+        lifecycle: the lifecycle whose axes and editions to use; default the loaded one.
+
+    Returns:
+        One row per VM (in order of first appearance) and component (``compute``,
+        ``license``, ``other``), with columns ``vm``, ``component``, ``runs`` (continuous
+        runs billed), ``seconds`` (their real length), ``billed_seconds`` (after flooring)
+        and ``cost`` (rounded to 6 decimals, as the meter's per-VM costs). ``df.attrs`` holds
+        the edition, currency, granularity, period, price source and notes.
+
+    Raises:
+        InputError: a missing ``vm`` or ``start`` column, a missing start time, or a step
+            ending before it starts.
+        UnknownNameError: an unknown edition, granularity or price row.
+
+    Example:
+        >>> import pandas as pd
+        >>> steps = pd.DataFrame({
+        ...     "vm": ["a", "a", "b"],
+        ...     "start": [0, 3600, 0],
+        ...     "power": ["running", "deallocated", "running"],
+        ... })
+        >>> out = bill_frame(steps, end=7200)
+        >>> out.loc[out.component == "compute", ["vm", "billed_seconds"]].values.tolist()
+        [['a', 3600.0], ['b', 7200.0]]
+    """
+    plan = _make_plan(edition, prices, granularity, start, end, sku, os, priority, lifecycle)
+    return _bill_pandas(_to_pandas(steps, plan.axes), plan)
+
+
+def bill_dask(
+    ddf: Any,
+    *,
+    edition: str | Edition | None = None,
+    prices: PriceTable | None = None,
+    granularity: str = "minute",
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    sku: str | None = None,
+    os: str | None = None,
+    priority: str | None = None,
+    shuffle: bool = False,
+    lifecycle: Lifecycle | None = None,
+) -> Any:
+    """Bill a Dask DataFrame of steps, one partition at a time (lazy).
+
+    Each partition must hold *all* the steps of the VMs it has (a VM split across two
+    partitions would be billed twice, once per part); ``shuffle=True`` first moves each VM's
+    rows into one partition with ``ddf.shuffle("vm")``. The arguments and the result's
+    columns are those of :func:`bill_frame`; the edition, prices and period are resolved
+    here, on the client, so the workers need only vmlife installed.
+
+    Returns:
+        A lazy Dask DataFrame; ``.compute()`` gives the pandas result (row order follows the
+        partitions).
+
+    Example::
+
+        import dask.dataframe as dd
+        ddf = dd.read_parquet("steps/")          # written partitioned by VM
+        bill_dask(ddf, edition="2023-10", end="2024-02-01").compute()
+    """
+    plan = _make_plan(edition, prices, granularity, start, end, sku, os, priority, lifecycle)
+    if shuffle:
+        ddf = ddf.shuffle("vm")
+    meta = _bill_pandas(ddf._meta, plan)
+    return ddf.map_partitions(_bill_partition, plan, meta=meta)
+
+
+def _bill_partition(part: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
+    """Bill one Dask partition (a module-level function, so workers can unpickle it)."""
+    out = _bill_pandas(part, plan)
+    out.attrs = {}  # attrs do not travel through Dask's concatenation
+    return out
+
+
+def steps_frame(timelines: Timeline | Iterable[Timeline]) -> pd.DataFrame:
+    """The long steps table of some timelines: the input :func:`bill_frame` takes.
+
+    Columns: ``vm``, ``start`` (epoch seconds), one per axis the timelines use, and ``sku``,
+    ``os``, ``priority`` from each timeline's attributes when it has them.
+    """
+    import pandas as pd
+
+    items = [timelines] if isinstance(timelines, Timeline) else list(timelines)
+    axes: dict[str, None] = {}
+    rows: list[dict[str, Any]] = []
+    for tl in items:
+        attrs = tl.attributes
+        extra = {
+            k: str(v)
+            for k, v in (
+                ("sku", attrs.get("size") or attrs.get("sku")),
+                ("os", attrs.get("os")),
+                ("priority", attrs.get("priority")),
+            )
+            if v
+        }
+        for step in tl:
+            row: dict[str, Any] = {"vm": tl.vm, "start": step.start}
+            for axis, sid in step.state.items():
+                axes.setdefault(axis)
+                row[axis] = sid
+            row.update(extra)
+            rows.append(row)
+    columns = ["vm", "start", *axes]
+    for col in ("sku", "os", "priority"):
+        if any(col in r for r in rows):
+            columns.append(col)
+    return pd.DataFrame(rows, columns=columns).astype({"start": "float64"})
+
+
+# ------------------------------------------------------------------------------ reading
+def _to_pandas(steps: Any, axes: Sequence[str]) -> pd.DataFrame:
+    """A DataFrame from a DataFrame, a Parquet path or a pyarrow Table (needed columns only)."""
+    import pandas as pd
+
+    if isinstance(steps, pd.DataFrame):
+        return steps
+    if isinstance(steps, (str, PathLike)):
+        import pyarrow.dataset as ds
+
+        dataset = ds.dataset(str(steps), format="parquet")
+        wanted = {"vm", "start", "end", "sku", "size", "os", "priority", *axes}
+        cols = [c for c in dataset.schema.names if c in wanted]
+        return dataset.to_table(columns=cols).to_pandas()
+    if hasattr(steps, "to_pandas"):
+        return steps.to_pandas()
+    raise TypeError(
+        "bill_frame takes a pandas DataFrame, a Parquet path or a pyarrow Table, "
+        f"not {type(steps).__name__}"
+    )
+
+
+def _epoch(col: pd.Series, name: str) -> np.ndarray:
+    """Epoch seconds (float64, NaN for missing) from numbers, datetimes or ISO text."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        numbers: np.ndarray = col.to_numpy(dtype="float64", na_value=np.nan)
+        return numbers
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col.dtype):
+        ts = col if isinstance(col.dtype, pd.DatetimeTZDtype) else col.dt.tz_localize("UTC")
+    else:
+        try:
+            ts = pd.to_datetime(col, utc=True, format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"not a time: {exc}", field=name) from None
+    ns = ts.dt.tz_convert("UTC").dt.as_unit("ns")
+    values = ns.to_numpy(dtype="datetime64[ns]").view("int64")
+    out: np.ndarray = values / 1e9
+    out[ns.isna().to_numpy()] = np.nan
+    return out
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes (-1 for missing) and the values they stand for."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy(dtype=np.int64), list(col.cat.categories)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), list(uniques)
+
+
+# ------------------------------------------------------------------------------ billing
+def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    for col in ("vm", "start"):
+        if col not in df.columns:
+            raise InputError(f"the steps table has no {col!r} column", field=col)
+    n = len(df)
+    vm_col = df["vm"]
+    vm_codes, vm_labels = pd.factorize(vm_col, sort=False)  # codes in order of appearance
+    vm_codes = vm_codes.astype(np.int64, copy=False)
+    if n and (vm_codes < 0).any():
+        raise InputError("a step has no VM", field="vm")
+    nvm = len(vm_labels)
+    s_raw = _epoch(df["start"], "start")
+    if np.isnan(s_raw).any():
+        raise InputError("a step has no start time", field="start")
+    e_given = _epoch(df["end"], "end") if "end" in df.columns else None
+    axis_cols = [a for a in plan.axes if a in df.columns]
+    if not axis_cols:
+        raise InputError(
+            "the steps table has no state column; expected one or more of "
+            + ", ".join(plan.axes),
+            field="power",
+        )
+
+    # Stable sort by VM (order of appearance) and start, unless already so.
+    order = None
+    if n > 1:
+        same_vm = vm_codes[1:] == vm_codes[:-1]
+        grouped = bool((vm_codes[1:] >= vm_codes[:-1]).all())
+        in_time = bool((s_raw[1:] >= s_raw[:-1])[same_vm].all())
+        if not (grouped and in_time):
+            order = np.lexsort((s_raw, vm_codes))
+            vm_codes, s_raw = vm_codes[order], s_raw[order]
+            if e_given is not None:
+                e_given = e_given[order]
+
+    # The key of each step's composite state, and the components each distinct state bills.
+    key = np.zeros(n, dtype=np.int64)
+    mult = 1
+    decoders: list[tuple[str, list[Any], int]] = []
+    for axis in axis_cols:
+        codes, values = _codes(df[axis])
+        if order is not None:
+            codes = codes[order]
+        key += (codes + 1) * mult
+        decoders.append((axis, values, mult))
+        mult *= len(values) + 1
+    if mult <= _DIRECT_KEY_LIMIT:
+        present = np.flatnonzero(np.bincount(key, minlength=mult)) if n else key[:0]
+        state_index = key
+        keys = present
+        nstates = mult
+    else:  # too many combinations for a direct table: number the distinct keys instead
+        state_index, keys = pd.factorize(key, sort=False)
+        state_index = state_index.astype(np.int64, copy=False)
+        nstates = len(keys)
+    table = np.zeros((len(COMPONENTS), nstates), dtype=bool)
+    exists_table = np.zeros(nstates, dtype=bool)
+    for pos, k in enumerate(keys):
+        axes_of: dict[str, str] = {}
+        for axis, values, m in decoders:
+            code = (int(k) // m) % (len(values) + 1) - 1
+            if code >= 0:
+                axes_of[axis] = str(values[code])
+        state = VMState(axes_of)
+        comps = billed_components(state, plan.edition)
+        slot = int(k) if mult <= _DIRECT_KEY_LIMIT else pos
+        exists_table[slot] = state.exists
+        for i, comp in enumerate(COMPONENTS):
+            table[i, slot] = comp in comps
+    exists = exists_table[state_index]
+
+    # Each step's end: given, or the VM's next start; a VM's last step is open (NaN).
+    e_raw = np.empty(n, dtype=np.float64)
+    if n:
+        e_raw[:-1] = s_raw[1:]
+        e_raw[-1] = np.nan
+        e_raw[:-1][vm_codes[1:] != vm_codes[:-1]] = np.nan
+    if e_given is not None:
+        if (e_given < s_raw).any():
+            raise InputError("a step ends before it starts", field="end")
+        e_raw = np.where(np.isnan(e_given), e_raw, e_given)
+    notes: list[str] = []
+    if plan.prices.sample:
+        notes.append(f"Prices: {plan.prices.source}. Pass your own for real costs.")
+    is_open = np.isnan(e_raw)
+    if plan.hi is None:
+        open_alive = int((is_open & exists).sum())
+        if open_alive:
+            notes.append(
+                f"{open_alive} VM(s) have a last state that is still open; it is billed only "
+                f"up to its start: give an end time to bill it"
+            )
+        e = np.where(is_open, s_raw, e_raw)
+    else:
+        e = np.where(is_open, np.where(exists, np.maximum(plan.hi, s_raw), s_raw), e_raw)
+    s = s_raw if plan.lo is None else np.maximum(s_raw, plan.lo)
+    if plan.hi is not None:
+        e = np.minimum(e, plan.hi)
+
+    # Steps that last (after clipping); runs are found among these only, as the meter does.
+    keep = np.flatnonzero(e > s)
+    kv, ks, ke, kidx = vm_codes[keep], s[keep], e[keep], state_index[keep]
+    linked = (kv[1:] == kv[:-1]) & (ks[1:] == ke[:-1])  # continues the previous kept step
+
+    price_of = _vm_prices(df, order, vm_codes, nvm, plan)
+    unit = plan.unit
+    runs_out = np.zeros((nvm, len(COMPONENTS)), dtype=np.int64)
+    secs_out = np.zeros((nvm, len(COMPONENTS)))
+    billed_out = np.zeros((nvm, len(COMPONENTS)))
+    cost_out = np.zeros((nvm, len(COMPONENTS)))
+    for i in range(len(COMPONENTS)):
+        m = table[i][kidx]
+        link = m[1:] & m[:-1] & linked
+        first = m.copy()
+        first[1:] &= ~link
+        last = m.copy()
+        last[:-1] &= ~link
+        run_vm = kv[first]
+        secs = ke[last] - ks[first]
+        billed = np.floor(secs / unit + 1e-9) * unit
+        cost = np.round(billed / 3600 * price_of[i][run_vm], 10)
+        runs_out[:, i] = np.bincount(run_vm, minlength=nvm)
+        secs_out[:, i] = np.bincount(run_vm, weights=secs, minlength=nvm)
+        billed_out[:, i] = np.bincount(run_vm, weights=billed, minlength=nvm)
+        cost_out[:, i] = np.bincount(run_vm, weights=cost, minlength=nvm)
+
+    labels = np.asarray(vm_labels)
+    vm_dtype = vm_col.dtype.categories.dtype if isinstance(vm_col.dtype, pd.CategoricalDtype) \
+        else vm_col.dtype
+    out = pd.DataFrame(
+        {
+            "vm": pd.array(np.repeat(labels, len(COMPONENTS)), dtype=vm_dtype),
+            "component": pd.array(np.tile(np.array(COMPONENTS, dtype=object), nvm), dtype=str),
+            "runs": runs_out.ravel(),
+            "seconds": secs_out.ravel(),
+            "billed_seconds": billed_out.ravel(),
+            # Python's round, as the meter's: numpy's may differ in the last digit
+            "cost": np.array([round(float(c), 6) for c in cost_out.ravel()], dtype=np.float64),
+        },
+        columns=list(RESULT_COLUMNS),
+    )
+    out.attrs = {
+        "edition": plan.edition.id,
+        "currency": plan.prices.currency,
+        "granularity": plan.granularity,
+        "start": plan.lo,
+        "end": plan.hi,
+        "prices": plan.prices.source,
+        "sample_prices": plan.prices.sample,
+        "notes": notes,
+    }
+    return out
+
+
+def _vm_prices(
+    df: pd.DataFrame, order: np.ndarray | None, vm_codes: np.ndarray, nvm: int, plan: _Plan
+) -> np.ndarray:
+    """Hourly price per component (rows) and VM (columns), from each VM's first step."""
+    import numpy as np
+    import pandas as pd
+
+    prices = np.zeros((len(COMPONENTS), nvm))
+    if nvm == 0:
+        return prices
+    heads = np.flatnonzero(np.r_[True, vm_codes[1:] != vm_codes[:-1]])
+    rows = heads if order is None else order[heads]
+
+    def column(names: tuple[str, ...], forced: str | None, default: str) -> list[str]:
+        if forced is not None:
+            return [forced] * nvm
+        for name in names:
+            if name in df.columns:
+                values = df[name].iloc[rows]
+                return [str(v) if not pd.isna(v) and str(v) else default for v in values]
+        return [default] * nvm
+
+    skus = column(("sku", "size"), plan.sku, _DEFAULT_SKU)
+    oses = [o.lower() for o in column(("os",), plan.os, _DEFAULT_OS)]
+    prios = column(("priority",), plan.priority, _DEFAULT_PRIORITY)
+    found: dict[tuple[str, str, str], tuple[float, ...]] = {}
+    vm_of_head = vm_codes[heads]
+    for j, combo in enumerate(zip(skus, oses, prios, strict=True)):
+        hourly = found.get(combo)
+        if hourly is None:
+            price = plan.prices.lookup(*combo)
+            hourly = found[combo] = tuple(price.per_hour(c) for c in COMPONENTS)
+        prices[:, vm_of_head[j]] = hourly
+    return prices
+
