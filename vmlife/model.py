@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
 
 __all__ = [
     "CORE_AXES",
@@ -23,6 +23,8 @@ __all__ = [
     "State",
     "VMState",
 ]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,27 @@ class VMState(Mapping[str, str]):
             if a == axis:
                 return s
         raise KeyError(axis)
+
+    @overload
+    def get(self, axis: str, /) -> str | None: ...
+    @overload
+    def get(self, axis: str, default: str, /) -> str: ...
+    @overload
+    def get(self, axis: str, default: _T, /) -> str | _T: ...
+
+    def get(self, axis: str, default: Any = None) -> Any:
+        """The state id on ``axis``, or ``default`` when the state has none.
+
+        ``Mapping.get`` would raise and catch a KeyError for an absent axis; plugins ask for
+        absent axes (hibernation, say) on every operation, so this one just looks.
+        """
+        for a, s in self._items:
+            if a == axis:
+                return s
+        return default
+
+    def __contains__(self, axis: object) -> bool:
+        return any(a == axis for a, _ in self._items)
 
     def __iter__(self) -> Iterator[str]:
         return (a for a, _ in self._items)
