@@ -341,3 +341,29 @@ def test_price_priority_is_matched_case_insensitively() -> None:
                     Price("X", "linux", 0.02, 0, 0, "USD", "low_priority")])
     assert t.lookup("x", "Linux", "Spot").compute == 0.01
     assert t.lookup("x", "linux", "Low Priority").compute == 0.02
+
+
+def test_bill_cli_reads_activity_logs_and_lists_anomalies(tmp_path: Path) -> None:
+    from importlib import resources
+
+    sample = resources.files("vmlife") / "data" / "sample_activity_log.json"
+    events = json.loads(sample.read_text())
+    records = events["value"] if isinstance(events, dict) else events
+    # an operation that never completes: a lone Started event
+    broken = dict(records[0], correlationId="never-completes", eventDataId="lonely-1")
+    broken["status"] = {"value": "Started", "localizedValue": "Started"}
+    broken["operationName"] = {"value": "Microsoft.Compute/virtualMachines/restart/action"}
+    broken["eventTimestamp"] = "2099-01-01T00:00:00Z"
+    path = tmp_path / "log.json"
+    path.write_text(json.dumps([*records, broken]))
+    code, text = run_cli("bill", str(path), "--json", "--quiet")
+    assert code == 0
+    data = json.loads(text)
+    assert {"edition", "currency", "granularity", "vms", "anomalies"} <= set(data)
+    assert data["vms"] and all(set(v["cost"]) == {"compute", "license", "other"}
+                               for v in data["vms"])
+    assert any("never" in json.dumps(a).lower() or "complete" in json.dumps(a).lower()
+               for a in data["anomalies"])
+    assert any("Guest-OS shutdowns" in n for n in data["notes"])
+    code, _ = run_cli("bill", str(path), "--json", "--quiet", "--strict")
+    assert code == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any, TextIO
 
 from ..cli import dump, table
@@ -92,11 +93,36 @@ def _short(edition: Any, key: str) -> str:
     return "".join(c for c, n in (("c", "compute"), ("l", "license")) if n in bills) or "-"
 
 
-def load_bill_input(path: str) -> list[Any]:
-    """Timelines from a vmlife timeline file (other inputs are added by vmlife.io)."""
-    from ..timeline import load_timelines
+def load_bill_input(args: argparse.Namespace) -> tuple[list[Any], list[Any], list[str]]:
+    """Timelines, anomalies and notes from a vmlife timeline file, an Activity Log or snapshots.
 
-    return load_timelines(path)
+    A file whose JSON says ``"format": "vmlife.timeline"`` is read as timelines; anything else
+    goes to :func:`vmlife.io.history.read_history`, which detects an Activity Log (either shape)
+    or polled snapshots.
+    """
+    import json as _json
+    from pathlib import Path
+
+    from ..io.history import read_history
+    from ..timeline import FORMAT, load_timelines
+
+    if args.file != "-" and args.format == "auto":
+        try:
+            with Path(args.file).open("rb") as fh:
+                head = fh.read(4096)
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", source=args.file) from exc
+        if FORMAT.encode() in head:
+            try:
+                data = _json.loads(Path(args.file).read_text(encoding="utf-8"))
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and data.get("format") == FORMAT:
+                return load_timelines(data, name=args.file), [], []
+    source: Any = sys.stdin if args.file == "-" else args.file
+    rec = read_history(source, format=args.format, initial=args.initial, strict=args.strict,
+                       quiet=args.quiet, name="<stdin>" if args.file == "-" else args.file)
+    return rec.timelines, rec.anomalies, list(rec.notes)
 
 
 def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
@@ -105,7 +131,7 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.prices and (args.sku or args.os):
         raise InputError("give either --prices or --sku/--os, not both")
-    timelines = load_bill_input(args.file)
+    timelines, anomalies, input_notes = load_bill_input(args)
     prices = load_prices(args.prices) if args.prices else None
     result = bill(
         timelines,
@@ -117,8 +143,11 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
         sku=args.sku,
         os=args.os,
     )
+    result.notes.extend(input_notes)
     if args.json:
-        dump(result.to_dict(), out)
+        data = result.to_dict()
+        data["anomalies"] = [a.as_dict() for a in anomalies]
+        dump(data, out)
     elif args.csv:
         out.write(result.to_csv())
     elif args.focus:
@@ -133,6 +162,9 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
         print(f"\nTotal: {result.total_cost} {result.currency}", file=out)
         for note in result.notes:
             print(f"Note: {note}", file=out)
+        for a in anomalies:
+            where = f"{a.record}" + (f", field {a.field!r}" if a.field else "")
+            print(f"Anomaly ({where}, VM {a.vm or '?'}): {a.reason}", file=out)
     return 0
 
 
@@ -212,8 +244,16 @@ def add_commands(sub: Any) -> None:
         description="Bill VM timelines under an edition of Azure's rules, with prices and a "
         "granularity. Without --prices, vmlife's labelled sample prices are used.",
     )
-    p.add_argument("file", help="a vmlife timeline JSON file")
+    p.add_argument("file", help="a vmlife timeline file, an Activity Log (REST or export shape, "
+                   "JSON or JSON Lines) or polled snapshots; - for standard input")
     _add_bill_options(p)
+    p.add_argument("--format", default="auto",
+                   help="input shape: auto (default), or one the 'timeline' command lists")
+    p.add_argument("--initial", metavar="STATE",
+                   help="state of each VM before its first Activity Log event")
+    p.add_argument("--strict", action="store_true",
+                   help="treat input anomalies as errors")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--start", help="bill from this time (ISO 8601)")
     p.add_argument("--end", help="bill until this time (ISO 8601); also closes the last state")
     fmt = p.add_mutually_exclusive_group()
