@@ -231,3 +231,26 @@ def test_bill_dask_on_a_two_worker_local_cluster() -> None:
         expected.sort_values(key).reset_index(drop=True),
         check_dtype=False,
     )
+
+
+HALVES = [0.5e-6, 1.5e-6, 2.5e-6, 2.675, 0.0000125, 1.0000005, 0.12345650000000001, 5e-11, 1.5e-10]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(0, 1e6, allow_nan=False),
+            st.integers(0, 10**9).map(lambda k: k / 2e6),  # exact halves at 6 digits
+            st.integers(0, 10**6).map(lambda k: k * 60 / 3600 * 0.096),  # minute costs
+            st.sampled_from(HALVES),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from([6, 10]),
+)
+def test_vectorized_round_is_pythons_round(values: list[float], ndigits: int) -> None:
+    from vmlife.billing.fleet import _round
+
+    got = _round(np.array(values, dtype=float), ndigits).tolist()
+    assert got == [round(v, ndigits) for v in values]

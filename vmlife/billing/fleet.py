@@ -429,7 +429,7 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
         run_vm = kv[first]
         secs = ke[last] - ks[first]
         billed = np.floor(secs / unit + 1e-9) * unit
-        cost = np.round(billed / 3600 * price_of[i][run_vm], 10)
+        cost = _round(billed / 3600 * price_of[i][run_vm], 10)
         runs_out[:, i] = np.bincount(run_vm, minlength=nvm)
         secs_out[:, i] = np.bincount(run_vm, weights=secs, minlength=nvm)
         billed_out[:, i] = np.bincount(run_vm, weights=billed, minlength=nvm)
@@ -445,8 +445,7 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
             "runs": runs_out.ravel(),
             "seconds": secs_out.ravel(),
             "billed_seconds": billed_out.ravel(),
-            # Python's round, as the meter's: numpy's may differ in the last digit
-            "cost": np.array([round(float(c), 6) for c in cost_out.ravel()], dtype=np.float64),
+            "cost": _round(cost_out.ravel(), 6),
         },
         columns=list(RESULT_COLUMNS),
     )
@@ -476,25 +475,41 @@ def _vm_prices(
     heads = np.flatnonzero(np.r_[True, vm_codes[1:] != vm_codes[:-1]])
     rows = heads if order is None else order[heads]
 
-    def column(names: tuple[str, ...], forced: str | None, default: str) -> list[str]:
+    def column(names: tuple[str, ...], forced: str | None, default: str) -> pd.Index:
         if forced is not None:
-            return [forced] * nvm
+            return pd.Index([forced] * nvm, dtype=object)
         for name in names:
             if name in df.columns:
-                values = df[name].iloc[rows]
-                return [str(v) if not pd.isna(v) and str(v) else default for v in values]
-        return [default] * nvm
+                values = df[name].iloc[rows].astype(object)
+                values = values.where(values.notna() & (values != ""), default)
+                return pd.Index(values.astype(str).to_numpy(dtype=object))
+        return pd.Index([default] * nvm, dtype=object)
 
     skus = column(("sku", "size"), plan.sku, _DEFAULT_SKU)
-    oses = [o.lower() for o in column(("os",), plan.os, _DEFAULT_OS)]
+    oses = column(("os",), plan.os, _DEFAULT_OS).str.lower()
     prios = column(("priority",), plan.priority, _DEFAULT_PRIORITY)
-    found: dict[tuple[str, str, str], tuple[float, ...]] = {}
-    vm_of_head = vm_codes[heads]
-    for j, combo in enumerate(zip(skus, oses, prios, strict=True)):
-        hourly = found.get(combo)
-        if hourly is None:
-            price = plan.prices.lookup(*combo)
-            hourly = found[combo] = tuple(price.per_hour(c) for c in COMPONENTS)
-        prices[:, vm_of_head[j]] = hourly
+    combo_of_vm, combos = pd.MultiIndex.from_arrays([skus, oses, prios]).factorize()
+    hourly = np.array(
+        [[plan.prices.lookup(*combo).per_hour(c) for c in COMPONENTS] for combo in combos]
+    ).reshape(-1, len(COMPONENTS))
+    prices[:, vm_codes[heads]] = hourly[combo_of_vm].T
     return prices
 
+
+def _round(x: np.ndarray, ndigits: int) -> np.ndarray:
+    """``round(v, ndigits)`` of every value, exactly as Python's ``round`` (the meter's).
+
+    ``numpy.round`` scales, rounds to an integer and scales back; that integer is the correct
+    one except when the scaled value lies within rounding error of a half, where Python's
+    correctly rounded ``round`` may go the other way. Those few values are redone with
+    Python's ``round``; for the rest, both divide the same integer by ``10**ndigits``.
+    """
+    import numpy as np
+
+    scale = 10.0**ndigits
+    scaled = x * scale
+    out: np.ndarray = np.rint(scaled) / scale
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) <= 4 * np.spacing(np.abs(scaled))
+    for i in np.flatnonzero(near_half | ~np.isfinite(scaled)):
+        out[i] = round(float(x[i]), ndigits)
+    return out
