@@ -12,12 +12,12 @@ STAMP := $(VENV)/.vmlife-installed
 
 # Debian packages the tests use, as "command:package" pairs. Installed with apt-get when
 # missing and running as root; otherwise the pip fallbacks (graphviz-pure) are used.
-SYSDEPS := dot:graphviz
+SYSDEPS := dot:graphviz chromium:chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
-sysdeps: ## install missing Debian packages (graphviz) when root
+sysdeps: ## install missing Debian packages (graphviz, chromium) when root
 	@missing=""; for pair in $(SYSDEPS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
