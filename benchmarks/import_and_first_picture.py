@@ -78,6 +78,13 @@ def stats(values: list[float]) -> dict[str, float]:
     return {"median": _util.median(values), "min": min(values), "max": max(values)}
 
 
+def has_svg_function() -> bool:
+    """True if this vmlife has the public SVG function the measurement calls."""
+    code = "import vmlife.render as r; print(callable(getattr(r, 'diagram', None)))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return proc.returncode == 0 and proc.stdout.strip() == "True"
+
+
 def engines() -> dict[str, str]:
     """Graphviz engines to try, by name -> VMLIFE_DOT value."""
     found = {}
@@ -119,14 +126,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
            [float(run_python(FIRST_USE, env=env_core)[1]) for _ in range(n)])
     record("first_use_all", "import vmlife + lifecycle() (all installed plugins)",
            [float(run_python(FIRST_USE, env=env_all)[1]) for _ in range(n)])
-    found = engines()
+    found = engines() if has_svg_function() else {}
     for name, path in found.items():
         env = {**env_all, "VMLIFE_DOT": path}
         for scope in ("power", "lifecycle"):
             record(f"svg_{scope}_{name}", f"first SVG, {scope} diagram, {name}",
                    [float(run_python(FIRST_SVG, scope, env=env)[1]) for _ in range(n)], 1.0)
     if not found:
-        print("no Graphviz engine found: SVG not measured")
+        print("no Graphviz engine, or no vmlife.render.diagram: SVG not measured")
     out = {
         "benchmark": "import_and_first_picture",
         "runs": n,
