@@ -156,7 +156,7 @@ def make_transitions(stable_only: bool = False) -> Runner:
 def make_python_statemachine() -> Runner:
     from statemachine import State, StateMachine
 
-    class PowerCycle(StateMachine):  # type: ignore[misc]
+    class PowerCycle(StateMachine):
         running = State(initial=True)
         stopping = State()
         stopped = State()
