@@ -65,3 +65,60 @@ def test_missing_extra_says_what_to_install() -> None:
 def test_empty_source_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one timeline"):
         BillingTimeline([])
+
+
+def test_lifecycle_explorer_buttons_follow_the_rules() -> None:
+    from vmlife.widgets import LifecycleExplorer
+
+    e = LifecycleExplorer()
+    enabled = [op for op, b in e.buttons.items() if not b.disabled]
+    assert enabled == ["create"]
+    assert e.buttons["start"].tooltip == "there is no VM (create it first)"
+    e.buttons["create"].click()
+    assert e.vm.state.power == "running"
+    assert e.buttons["start"].disabled
+    assert e.buttons["start"].tooltip == (
+        "start is allowed only from power state deallocated, stopped")
+    assert not e.buttons["deallocate"].disabled
+    assert "running" in e.state_label.value
+    assert '"PowerState/running"' in e.statuses.value
+    assert "vmlife-bill" in e.bill_view.value
+    e.buttons["deallocate"].click()
+    assert e.vm.state.power == "deallocated"
+    assert 'stroke-width="3"' in e.diagram.value
+
+
+def test_lifecycle_explorer_shows_refusals_and_resets() -> None:
+    from vmlife.widgets import LifecycleExplorer
+
+    e = LifecycleExplorer()
+    e.run("restart")  # refused: no VM; shown, not raised
+    assert "Can&#x27;t restart" in e.message.value
+    e.run("create")
+    e.wait_hours.value = 5
+    e.run("power_off")
+    assert e.vm.clock - e.vm.timeline.last_change == 5 * 3600
+    e.reset()
+    assert not e.vm.state.exists and e.message.value == ""
+    bundle = e._repr_mimebundle_()
+    assert bundle["text/plain"] == "LifecycleExplorer('explorer': no VM)"
+    assert "Allowed now: create" in bundle["text/html"]
+
+
+def test_lifecycle_explorer_shows_a_plugins_operations() -> None:
+    from typing import Any
+
+    from vmlife.widgets import LifecycleExplorer
+
+    class Ping:
+        @vmlife.hookimpl
+        def register_operations(self, register: Any) -> None:
+            register(vmlife.Operation("ping", (vmlife.Phase({}, key="ping"),),
+                                      sources=frozenset({"running"}), provisioning=None,
+                                      final={}))
+
+    with vmlife.registered(Ping()):
+        e = LifecycleExplorer()
+        assert "ping" in e.buttons and e.buttons["ping"].disabled
+        e.run("create")
+        assert not e.buttons["ping"].disabled

@@ -15,5 +15,6 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 from .billing import BillingTimeline
+from .explorer import LifecycleExplorer
 
-__all__ = ["BillingTimeline"]
+__all__ = ["BillingTimeline", "LifecycleExplorer"]
