@@ -8,7 +8,7 @@ PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.vmlife-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck pytest notebooks-test notebooks lab venv sysdeps clean
+.PHONY: help demo test lint typecheck pytest notebooks-test notebooks lab bench venv sysdeps clean
 
 # Debian packages the tests use, as "command:package" pairs. Installed with apt-get when
 # missing and running as root; otherwise the pip fallbacks (graphviz-pure) are used.
@@ -61,6 +61,10 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (127.0.0.1 only)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: lint typecheck pytest notebooks-test ## every check and test
+
+bench: $(STAMP) ## run every benchmark, write benchmarks/RESULTS.md (about 5 minutes)
+	$(PIP) install -e '.[bench]'
+	$(PY) benchmarks/run_all.py
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

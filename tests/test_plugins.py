@@ -290,7 +290,7 @@ class FakeDist:
 
 def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, eps: list[metadata.EntryPoint]) -> None:
     monkeypatch.setattr(
-        vmlife.plugins.metadata, "entry_points", lambda group: [e for e in eps if e.group == group]
+        metadata, "entry_points", lambda group: [e for e in eps if e.group == group]
     )
 
 
@@ -341,7 +341,7 @@ def test_cli_reports_a_broken_plugin_with_exit_code_3(tmp_path: Any) -> None:
         "import sys, vmlife, vmlife.plugins\n"
         "from importlib import metadata\n"
         "ep = metadata.EntryPoint('shaky', 'no_such_module:plugin', 'vmlife')\n"
-        "vmlife.plugins.metadata.entry_points = lambda group: [ep]\n"
+        "metadata.entry_points = lambda group: [ep]\n"
         "from vmlife.cli import main\n"
         "sys.exit(main(['states']))\n"
     )

@@ -42,27 +42,45 @@ def call_each(
     :class:`PluginError` naming the plugin and the hook; vmlife's own errors pass through
     unchanged.
     """
+    return _call_impls(_impls(pm, hook_name), hook_name, make_kwargs, on_result,
+                       _plugins.tracing())
+
+
+#: One hook implementation as the lifecycle calls it: plugin name, function, argument names.
+_Impl = tuple[str, Callable[..., Any], tuple[str, ...]]
+
+
+def _impls(pm: pluggy.PluginManager, hook_name: str) -> list[_Impl]:
     caller = getattr(pm.hook, hook_name)
+    return [(i.plugin_name, i.function, tuple(i.argnames)) for i in caller.get_hookimpls()]
+
+
+def _call_impls(
+    impls: list[_Impl],
+    hook_name: str,
+    make_kwargs: Callable[[str], dict[str, Any]],
+    on_result: Callable[[str, Any], None] | None,
+    trace: bool,
+) -> list[tuple[str, Any]]:
     out = []
-    trace = _plugins.tracing()
-    for impl in caller.get_hookimpls():
-        kwargs = make_kwargs(impl.plugin_name)
+    for plugin_name, function, argnames in impls:
+        kwargs = make_kwargs(plugin_name)
         if trace:
-            sys.stderr.write(f"vmlife trace: {hook_name} -> plugin {impl.plugin_name!r}\n")
+            sys.stderr.write(f"vmlife trace: {hook_name} -> plugin {plugin_name!r}\n")
         try:
-            result = impl.function(**{k: kwargs[k] for k in impl.argnames})
+            result = function(**{k: kwargs[k] for k in argnames})
         except DefinitionError:
             raise
         except Exception as exc:
             raise PluginError(
-                f"plugin {impl.plugin_name!r} raised in hook {hook_name}: "
+                f"plugin {plugin_name!r} raised in hook {hook_name}: "
                 f"{type(exc).__name__}: {exc}",
-                plugin=impl.plugin_name,
+                plugin=plugin_name,
                 hook=hook_name,
             ) from exc
         if on_result is not None:
-            on_result(impl.plugin_name, result)
-        out.append((impl.plugin_name, result))
+            on_result(plugin_name, result)
+        out.append((plugin_name, result))
     return out
 
 
@@ -81,6 +99,8 @@ class Lifecycle:
         #: memo of the engine: (state, operation[, deleted]) -> refusals or compiled plan.
         #: Safe because a lifecycle never changes once built.
         self.cache: dict[tuple[Any, ...], Any] = {}
+        self._runtime_impls: dict[str, list[_Impl]] = {}
+        self._trace = _plugins.tracing()
         self._assemble()
         self._assemble_editions()
         self._index()
@@ -291,8 +311,7 @@ class Lifecycle:
             allowed = ", ".join(sorted(op.sources))
             reasons.append(f"{op.id} is allowed only from power state {allowed}")
         if not reasons and self.has_guards:
-            for _plugin, reason in call_each(
-                self.pm,
+            for _plugin, reason in self._call(
                 "guard_operation",
                 lambda _p: {"vm": vm, "operation": op, "params": params},
             ):
@@ -327,18 +346,33 @@ class Lifecycle:
             self._check_assignment(checked, checked.final)
             current = result
 
-        call_each(
-            self.pm,
+        self._call(
             "adjust_operation",
             lambda _p: {"vm": vm, "operation": current, "params": params},
             on_result=take,
         )
         return current
 
+    def _call(
+        self,
+        hook_name: str,
+        make_kwargs: Callable[[str], dict[str, Any]],
+        on_result: Callable[[str, Any], None] | None = None,
+    ) -> list[tuple[str, Any]]:
+        """Call a run-time hook with the implementations this lifecycle was built with.
+
+        They are looked up once per lifecycle (it never changes once built), as is the
+        ``VMLIFE_TRACE`` switch: the engine calls guards on every operation.
+        """
+        impls = self._runtime_impls.get(hook_name)
+        if impls is None:
+            impls = self._runtime_impls[hook_name] = _impls(self.pm, hook_name)
+        return _call_impls(impls, hook_name, make_kwargs, on_result, self._trace)
+
     def notify_step(self, vm: VM, step: Step) -> None:
         """Call the ``step_recorded`` observers (a no-op when none is registered)."""
         if self.has_observers:
-            call_each(self.pm, "step_recorded", lambda _p: {"vm": vm, "step": step})
+            self._call("step_recorded", lambda _p: {"vm": vm, "step": step})
 
     def __repr__(self) -> str:
         return (

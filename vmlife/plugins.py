@@ -20,7 +20,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 import pluggy
@@ -71,7 +70,10 @@ def _bump() -> None:
     _generation += 1
 
 
-def _wanted_entry_points() -> list[metadata.EntryPoint]:
+def _wanted_entry_points() -> list[Any]:
+    # imported here, not at module level: it is a fifth of `import vmlife`'s time
+    from importlib import metadata
+
     raw = os.environ.get("VMLIFE_LOAD_PLUGINS")
     eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
     if raw is None:
