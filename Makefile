@@ -36,8 +36,10 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 
 venv: $(STAMP) ## create .venv and install vmlife (editable) with its test tools
 
-demo: $(STAMP) ## run the main job: print the state model and a simulated VM's history
+demo: sysdeps $(STAMP) ## the main job: state model, a simulated VM, and the HTML report of the sample Activity Log
 	$(VENV)/bin/vmlife demo
+	@echo
+	$(VENV)/bin/vmlife report vmlife/data/sample_activity_log.json -o out/report --quiet
 
 lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff check vmlife tests $(PLUGINS)
