@@ -254,3 +254,29 @@ def test_vectorized_round_is_pythons_round(values: list[float], ndigits: int) ->
 
     got = _round(np.array(values, dtype=float), ndigits).tolist()
     assert got == [round(v, ndigits) for v in values]
+
+
+def test_bill_events_bills_an_activity_log_frame_in_one_call() -> None:
+    import json
+    from importlib import resources
+
+    import pandas as pd
+
+    from vmlife.billing.fleet import bill_events
+    from vmlife.billing.meter import bill
+    from vmlife.io.history import read_history
+
+    sample = resources.files("vmlife") / "data" / "sample_activity_log.json"
+    data = json.loads(sample.read_text())
+    records = data["value"] if isinstance(data, dict) else data
+    frame = pd.json_normalize(records)  # nested fields become "operationName.value" columns
+    end = "2024-03-07T00:00:00Z"
+    out = bill_events(frame, end=end, granularity="second")
+    reference = bill(read_history(str(sample), quiet=True).timelines, end=end,
+                     granularity="second")
+    got = {(r.vm, r.component): r.billed_seconds for r in out.itertuples()}
+    for v in reference.vms:
+        for comp, secs in v.billed_seconds.items():
+            assert got[(v.vm, comp)] == secs
+    assert out.attrs["anomalies"] == []
+    assert any("Guest-OS" in n for n in out.attrs["notes"])

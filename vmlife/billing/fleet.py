@@ -57,7 +57,13 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
-__all__ = ["RESULT_COLUMNS", "bill_dask", "bill_frame", "steps_frame"]
+__all__ = [
+    "RESULT_COLUMNS",
+    "bill_dask",
+    "bill_events",
+    "bill_frame",
+    "steps_frame",
+]
 
 #: Columns of the frame :func:`bill_frame` returns, one row per VM and component.
 RESULT_COLUMNS = ("vm", "component", "runs", "seconds", "billed_seconds", "cost")
@@ -166,6 +172,62 @@ def bill_frame(
     """
     plan = _make_plan(edition, prices, granularity, start, end, sku, os, priority, lifecycle)
     return _bill_pandas(_to_pandas(steps, plan.axes), plan)
+
+
+def bill_events(
+    events: pd.DataFrame | str | PathLike[str] | Any,
+    *,
+    format: str = "auto",
+    initial: str | None = None,
+    strict: bool = False,
+    **bill_kw: Any,
+) -> pd.DataFrame:
+    """Bill Activity Log events (or polled snapshots) of many VMs in one call.
+
+    The events are replayed into timelines by :func:`vmlife.io.history.read_history` (the
+    Started-to-Succeeded span of each operation is its transitional state), then billed by
+    :func:`bill_frame`. The anomalies found are in ``df.attrs["anomalies"]``, the reader's
+    notes in ``df.attrs["notes"]``.
+
+    Args:
+        events: a DataFrame with one Activity Log record per row (REST or export columns, as
+            ``pandas.json_normalize`` or ``pd.DataFrame(records)`` give them: nested fields
+            such as ``operationName.value`` may be flattened), a list of records, or a file.
+        format, initial, strict: as for :func:`~vmlife.io.history.read_history`.
+        **bill_kw: as for :func:`bill_frame` (edition, prices, granularity, start, end, ...).
+    """
+    import pandas as pd
+
+    from ..io.history import read_history
+
+    source: Any = events
+    if isinstance(events, pd.DataFrame):
+        source = [_unflatten(r) for r in events.to_dict("records")]
+    history = read_history(source, format=format, initial=initial, strict=strict, quiet=True)
+    out = bill_frame(steps_frame(history.timelines), **bill_kw)
+    out.attrs["anomalies"] = [a.as_dict() for a in history.anomalies]
+    out.attrs["notes"] = [*out.attrs.get("notes", []), *history.notes]
+    return out
+
+
+def _unflatten(record: dict[str, Any]) -> dict[str, Any]:
+    """``{"operationName.value": x}`` back to ``{"operationName": {"value": x}}``; NaN dropped."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, float) and value != value:  # NaN from a ragged frame
+            continue
+        node = out
+        parts = str(key).split(".")
+        for part in parts[:-1]:
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                break
+            node = nxt
+        else:
+            node[parts[-1]] = value
+            continue
+        out[str(key)] = value
+    return out
 
 
 def bill_dask(
