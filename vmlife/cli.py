@@ -26,6 +26,7 @@ EXIT_DEFINITION = 3
 COMMAND_MODULES: tuple[str, ...] = (
     "vmlife.billing.cli",
     "vmlife.io.cli",
+    "vmlife.render.cli",
     "vmlife.render.report",
 )
 

@@ -331,6 +331,12 @@ class VM:
     def __repr__(self) -> str:
         return f"<VM {self.name!r}: {self._state.describe()} at {iso(self.clock)}>"
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the state, the operations allowed now, and the diagram highlighting it."""
+        from .render.html import vm_html
+
+        return vm_html(self)
+
     # ------------------------------------------------------------------ internals
     def _record(self, t: float, state: VMState, op: str | None) -> None:
         if self._starts and self._starts[-1] == t:

@@ -374,6 +374,15 @@ class Lifecycle:
         if self.has_observers:
             self._call("step_recorded", lambda _p: {"vm": vm, "step": step})
 
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> dict[str, Any]:
+        """Jupyter: the whole-lifecycle diagram (SVG, or Mermaid text without Graphviz)."""
+        from .render import diagram
+
+        bundle: dict[str, Any] = diagram(self, "lifecycle")._repr_mimebundle_(include, exclude)
+        return bundle
+
     def __repr__(self) -> str:
         return (
             f"<Lifecycle {len(self.axes)} axes, {len(self.states)} states, "

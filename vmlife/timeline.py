@@ -237,6 +237,12 @@ class Timeline(Sequence[Step]):
             df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
         return df
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the steps as a table."""
+        from .render.html import timeline_html
+
+        return timeline_html(self)
+
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython
         p.text(repr(self))
         for s in self:

@@ -1,0 +1,101 @@
+"""Diagram subcommands: ``vmlife diagram`` and ``vmlife doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from ..cli import dump, table
+from ..errors import InputError
+
+__all__ = ["add_commands"]
+
+SCOPE_CHOICES = ("power", "provisioning", "os", "lifecycle")
+
+
+def cmd_diagram(args: argparse.Namespace, out: TextIO) -> int:
+    from ..lifecycle import lifecycle
+    from . import OUTPUT_FORMATS, diagram, format_for_path
+
+    lc = lifecycle()
+    fmt = args.format or (format_for_path(args.output) if args.output else None) or "svg"
+    if fmt not in OUTPUT_FORMATS:
+        raise InputError(f"unknown format {fmt!r}; valid: {', '.join(OUTPUT_FORMATS)}")
+    highlight = lc.find_state(args.highlight).key if args.highlight else None
+    d = diagram(lc, args.scope, edition=args.edition, highlight=highlight,
+                diff=tuple(args.diff) if args.diff else None)
+    data = d.render(fmt)
+    if args.output:
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+        print(f"Wrote {args.output} ({fmt}, {len(data):,} bytes)", file=out)
+    elif fmt in ("png", "pdf"):
+        if sys.stdout.isatty():
+            raise InputError(f"{fmt.upper()} is binary: give -o FILE or redirect the output")
+        sys.stdout.buffer.write(data)
+    else:
+        out.write(data.decode("utf-8"))
+        if not data.endswith(b"\n"):
+            out.write("\n")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
+    from .. import __version__
+    from ..plugins import list_plugins
+    from .engine import INSTALL_HINT, find_engine
+
+    engine = find_engine()
+    info: dict[str, Any] = {
+        "vmlife": __version__,
+        "python": sys.version.split()[0],
+        "graphviz_engine": engine.as_dict() if engine else None,
+        "plugins": [p.name for p in list_plugins()],
+    }
+    for mod, extra in (("matplotlib", "plot"), ("pandas", "pandas"),
+                       ("ipywidgets", "notebook")):
+        try:
+            __import__(mod)
+            info[mod] = "installed"
+        except ImportError:
+            info[mod] = f'missing: pip install "vmlife[{extra}]"'
+    if args.json:
+        dump(info, out)
+        return 0
+    rows = [("vmlife", info["vmlife"]), ("python", info["python"])]
+    if engine:
+        rows.append(("graphviz engine", f"{engine.name}: {engine.path} "
+                     f"({', '.join(sorted(engine.formats))}; {engine.version()})"))
+    else:
+        rows.append(("graphviz engine", f"none: DOT and Mermaid only. To draw: {INSTALL_HINT}"))
+    rows += [(m, info[m]) for m in ("matplotlib", "pandas", "ipywidgets")]
+    rows.append(("plugins", ", ".join(info["plugins"])))
+    table(rows, ("what", "status"), out)
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser(
+        "diagram",
+        help="draw a state diagram (SVG, PNG, PDF, DOT or Mermaid)",
+        description="Draw the power, provisioning or OS-provisioning axis, or the whole "
+        "lifecycle with plugins: states coloured by what they bill under an edition, "
+        "transitional states dashed, edges labelled by operation. DOT and Mermaid text need no "
+        "Graphviz; pictures use the system dot or graphviz-pure ('vmlife doctor' says which).",
+    )
+    p.add_argument("scope", nargs="?", default="power", choices=SCOPE_CHOICES,
+                   help="what to draw (default: power)")
+    p.add_argument("--edition", help="billing edition that colours the states (default: newest)")
+    p.add_argument("--highlight", metavar="STATE",
+                   help="highlight a state: an id (power preferred) or axis.id")
+    p.add_argument("--diff", nargs=2, metavar=("A", "B"),
+                   help="mark the states whose billing changed from edition A to edition B")
+    p.add_argument("--format", choices=["svg", "png", "pdf", "dot", "mermaid"],
+                   help="output format (default: from -o's suffix, else svg)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    p.set_defaults(func=cmd_diagram)
+
+    p = sub.add_parser("doctor", help="say which Graphviz engine and optional extras are in use")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_doctor)

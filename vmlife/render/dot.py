@@ -1,0 +1,175 @@
+"""Graphviz DOT text for a :class:`~vmlife.render.graph.Graph`.
+
+The text is deterministic (the graph's own stable order; no ids from memory addresses), so a
+diagram kept in the docs changes only when the lifecycle does. Every name goes through
+:mod:`.escape`: labels are HTML-like labels with entities escaped, tooltips quoted strings with
+backslashes and quotes escaped, and node ids are the graph's safe identifiers.
+"""
+
+from __future__ import annotations
+
+from .escape import dot_html, dot_string
+from .graph import CATEGORY_COLOURS, Edge, Graph, LegendEntry, Node
+
+__all__ = ["STYLE", "to_dot"]
+
+FONT = "Helvetica,Arial,sans-serif"
+
+#: Colours and widths shared by the DOT and Mermaid renderers.
+STYLE = {
+    "border": "#444444",
+    "highlight": "#1f4e9e",
+    "changed": "#b2182b",
+    "plugin": "#5b3f8c",
+    "edge": "#555555",
+    "failure": "#b2182b",
+    "muted": "#555555",
+}
+
+_WRAP = 26  # characters per line of an edge label
+
+
+def _wrap(parts: tuple[str, ...]) -> list[str]:
+    """Pack comma-separated parts into lines of about ``_WRAP`` characters."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 2 + len(part) <= _WRAP:
+            lines[-1] += ", " + part
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(part)
+    return lines
+
+
+def _node_label(n: Node, diff: tuple[str, str] | None) -> str:
+    rows = [f"<B>{dot_html(n.name)}</B>"]
+    if n.billing:
+        rows.append(f'<FONT POINT-SIZE="9">{dot_html(n.billing)}</FONT>')
+    if n.changed and diff is not None:
+        rows.append(
+            f'<FONT POINT-SIZE="9" COLOR="{STYLE["changed"]}">'
+            f"{dot_html(f'was: {n.changed} ({diff[0]})')}</FONT>"
+        )
+    if n.plugin:
+        rows.append(
+            f'<FONT POINT-SIZE="8" COLOR="{STYLE["plugin"]}">{dot_html(f"[{n.plugin}]")}</FONT>'
+        )
+    if n.highlighted:
+        rows.append(f'<FONT POINT-SIZE="8" COLOR="{STYLE["highlight"]}"><B>current</B></FONT>')
+    return "<" + "<BR/>".join(rows) + ">"
+
+
+def _node(n: Node, diff: tuple[str, str] | None) -> str:
+    if n.kind == "start":
+        attrs = [
+            'shape=circle, style=filled, fillcolor="#222222", color="#222222"',
+            'label="", width=0.2, height=0.2, fixedsize=true',
+            'tooltip="no VM yet"',
+        ]
+    elif n.kind == "end":
+        attrs = [
+            'shape=doublecircle, style=filled, fillcolor="#222222", color="#222222"',
+            'label="", width=0.14, height=0.14, fixedsize=true',
+            'tooltip="deleted"',
+        ]
+    elif n.kind == "any":
+        attrs = [
+            f'shape=box, style="rounded,dotted", color="{STYLE["muted"]}"',
+            f'label=<<I>any state</I>>, fontcolor="{STYLE["muted"]}"',
+            'tooltip="from any state of this axis"',
+        ]
+    else:
+        style = "rounded,filled,dashed" if n.transitional else "rounded,filled"
+        attrs = [
+            f'style="{style}", fillcolor="{CATEGORY_COLOURS[n.category]}"',
+            f"label={_node_label(n, diff)}",
+            f"tooltip={dot_string(f'{n.axis}.{n.name}: {n.display}')}",
+        ]
+        if n.changed:
+            attrs.append(f'peripheries=2, color="{STYLE["changed"]}"')
+    if n.highlighted:
+        attrs.append(f'penwidth=3, color="{STYLE["highlight"]}"')
+    return f"    {n.id} [{', '.join(attrs)}];"
+
+
+def _edge(e: Edge) -> str:
+    label = "<BR/>".join(dot_html(line) for line in _wrap(e.labels))
+    attrs = [f"label=<{label}>"]
+    if e.kind == "failure":
+        c = STYLE["failure"]
+        attrs.append(f'style=dashed, color="{c}", fontcolor="{c}"')
+    elif e.kind == "guest":
+        attrs.append("style=dashed")
+    if any(e.plugins):
+        attrs.append(f'fontcolor="{STYLE["plugin"]}"')
+    return f"    {e.source} -> {e.target} [{', '.join(attrs)}];"
+
+
+def _legend_row(entry: LegendEntry) -> str:
+    swatch_attrs = 'WIDTH="26"'
+    if entry.kind == "category":
+        swatch_attrs += f' BGCOLOR="{CATEGORY_COLOURS[entry.category]}"'
+        swatch = " "
+    elif entry.kind == "stable":
+        swatch_attrs += ' STYLE="rounded"'
+        swatch = " "
+    elif entry.kind == "transitional":
+        swatch_attrs += ' STYLE="dashed"'
+        swatch = " "
+    elif entry.kind == "highlighted":
+        swatch_attrs += f' COLOR="{STYLE["highlight"]}"'
+        swatch = f'<FONT COLOR="{STYLE["highlight"]}"><B>current</B></FONT>'
+    elif entry.kind == "changed":
+        swatch_attrs += f' COLOR="{STYLE["changed"]}"'
+        swatch = f'<FONT COLOR="{STYLE["changed"]}">was:</FONT>'
+    else:  # plugin
+        swatch = f'<FONT COLOR="{STYLE["plugin"]}">[p]</FONT>'
+    return (
+        f'<TR><TD {swatch_attrs}>{swatch}</TD>'
+        f'<TD ALIGN="LEFT" BORDER="0">{dot_html(entry.text)}</TD></TR>'
+    )
+
+
+def _caption(g: Graph) -> str:
+    """The graph's label: the title and, under it, the legend table."""
+    rows = "".join(_legend_row(e) for e in g.legend)
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="3" CELLPADDING="3">'
+        f'<TR><TD COLSPAN="2" BORDER="0"><FONT POINT-SIZE="13"><B>{dot_html(g.title)}</B>'
+        "</FONT></TD></TR>"
+        f"{rows}</TABLE>>"
+    )
+
+
+def to_dot(g: Graph) -> str:
+    """The DOT text of a graph (deterministic; ends with a newline)."""
+    out = [
+        "digraph vmlife {",
+        f'    graph [rankdir=LR, fontname="{FONT}", fontsize=11, labelloc=b, labeljust=l, '
+        f"nodesep=0.35, ranksep=0.5, pad=0.25, label={_caption(g)}];",
+        f'    node [shape=box, fontname="{FONT}", fontsize=11, color="{STYLE["border"]}", '
+        'penwidth=1.3, margin="0.14,0.06"];',
+        f'    edge [fontname="{FONT}", fontsize=9, color="{STYLE["edge"]}", '
+        f'fontcolor="#333333", arrowsize=0.7];',
+    ]
+    nodes = {n.id: n for n in g.nodes}
+    many = len(g.clusters) > 1
+    for c in g.clusters:
+        indent = ""
+        if many:
+            title = c.title + (f" [{c.plugin}]" if c.plugin else "")
+            out.append(f"    subgraph cluster_{c.id} {{")
+            out.append(
+                f'        graph [label=<<B>{dot_html(title)}</B>>, labelloc=t, labeljust=l, '
+                'style="rounded", color="#bbbbbb", fontsize=12];'
+            )
+            indent = "    "
+        for nid in c.nodes:
+            out.append(indent + _node(nodes[nid], g.diff))
+        if many:
+            out.append("    }")
+    for e in g.edges:
+        out.append(_edge(e))
+    out.append("}")
+    return "\n".join(out) + "\n"
