@@ -157,3 +157,62 @@ def test_rich_display_of_core_objects() -> None:
     vm = vmlife.VM("a").create()
     assert "<svg" in vm._repr_html_() and "allowed now" in vm._repr_html_()
     assert "<table" in vm.timeline._repr_html_()
+
+
+class Lock:
+    """A plugin axis set by its own operation and cleared, via adjust_operation, by the others."""
+
+    @vmlife.hookimpl
+    def register_states(self, register: Any) -> None:
+        register(vmlife.Axis("lock", "LockState", "Lock"))
+        register(vmlife.State("locked", "lock", "LockState/Locked", "Locked"))
+
+    @vmlife.hookimpl
+    def register_operations(self, register: Any) -> None:
+        register(vmlife.Operation(
+            "lock", (vmlife.Phase({}, key="updating"),), sources=frozenset({"running"}),
+            final={"provisioning": "succeeded", "lock": "locked"},
+        ))
+
+    @vmlife.hookimpl
+    def adjust_operation(self, vm: vmlife.VM, operation: vmlife.Operation) -> Any:
+        if vm.state.get("lock") and operation.id != "lock":
+            from dataclasses import replace
+
+            return replace(operation, final={**operation.final, "lock": None})
+        return None
+
+
+def test_plugin_axis_follows_adjust_operation_and_every_pseudo_node_has_an_edge() -> None:
+    with vmlife.registered(Lock(), name="lock-plugin"):
+        g = diagram(vmlife.lifecycle(), "lifecycle").graph
+        code, text = run_cli("diagram", "lock", "--format", "mermaid")
+    assert code == 0 and "[*] --> s_lock__locked : lock" in text
+    lock_edges = {(g.node(e.source).key, g.node(e.target).key): e.operations
+                  for e in g.edges if g.node(e.source).axis == "lock"}
+    assert lock_edges[("lock:start", "lock.locked")] == ("lock",)
+    leaving = lock_edges[("lock.locked", "lock:end")]
+    assert {"power_off", "deallocate", "delete"} <= set(leaving) and "lock" not in leaving
+    assert all(e.source != e.target for e in g.edges if g.node(e.source).axis != "power")
+    cluster = next(c for c in g.clusters if c.axis == "lock")
+    assert cluster.plugin == "lock-plugin"
+    ends = {e.source for e in g.edges} | {e.target for e in g.edges}
+    assert [n.key for n in g.nodes if n.kind != "state" and n.id not in ends] == []
+
+
+def test_loops_only_on_the_power_axis_and_optional() -> None:
+    lc = vmlife.lifecycle()
+    power = diagram(lc, "power").graph
+    loops = {power.node(e.source).name: e.operations for e in power.edges if e.source == e.target}
+    assert loops == {s: ("update", "reapply") for s in ("running", "stopped", "deallocated")}
+    assert not any(e.source == e.target for e in diagram(lc, "power", loops=False).graph.edges)
+
+
+def test_an_axis_never_left_has_no_end_pseudo_node() -> None:
+    class StickyLock:
+        register_states = Lock.register_states
+        register_operations = Lock.register_operations
+
+    with vmlife.registered(StickyLock(), name="sticky"):
+        g = diagram(vmlife.lifecycle(), "lock").graph
+    assert [n.key for n in g.nodes] == ["lock:start", "lock.locked"]

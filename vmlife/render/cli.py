@@ -84,8 +84,9 @@ def add_commands(sub: Any) -> None:
         "transitional states dashed, edges labelled by operation. DOT and Mermaid text need no "
         "Graphviz; pictures use the system dot or graphviz-pure ('vmlife doctor' says which).",
     )
-    p.add_argument("scope", nargs="?", default="power", choices=SCOPE_CHOICES,
-                   help="what to draw (default: power)")
+    p.add_argument("scope", nargs="?", default="power", metavar="|".join(SCOPE_CHOICES),
+                   help="what to draw (default: power); a plugin's axis id works too "
+                   "(e.g. hibernation)")
     p.add_argument("--edition", help="billing edition that colours the states (default: newest)")
     p.add_argument("--highlight", metavar="STATE",
                    help="highlight a state: an id (power preferred) or axis.id")

@@ -100,14 +100,14 @@ def _edge(e: Edge) -> str:
         c = STYLE["failure"]
         attrs.append(f'style=dashed, color="{c}", fontcolor="{c}"')
     elif e.kind == "guest":
-        attrs.append("style=dashed")
+        attrs.append("style=dotted")
     if any(e.plugins):
         attrs.append(f'fontcolor="{STYLE["plugin"]}"')
     return f"    {e.source} -> {e.target} [{', '.join(attrs)}];"
 
 
 def _legend_row(entry: LegendEntry) -> str:
-    swatch_attrs = 'WIDTH="26"'
+    swatch_attrs = 'WIDTH="52" HEIGHT="16" FIXEDSIZE="TRUE"'
     if entry.kind == "category":
         swatch_attrs += f' BGCOLOR="{CATEGORY_COLOURS[entry.category]}"'
         swatch = " "
@@ -120,6 +120,12 @@ def _legend_row(entry: LegendEntry) -> str:
     elif entry.kind == "highlighted":
         swatch_attrs += f' COLOR="{STYLE["highlight"]}"'
         swatch = f'<FONT COLOR="{STYLE["highlight"]}"><B>current</B></FONT>'
+    elif entry.kind == "failure":
+        swatch_attrs += ' BORDER="0"'
+        swatch = f'<FONT COLOR="{STYLE["failure"]}">- - &gt;</FONT>'
+    elif entry.kind == "guest":
+        swatch_attrs += ' BORDER="0"'
+        swatch = "\u00b7 \u00b7 &gt;"
     elif entry.kind == "changed":
         swatch_attrs += f' COLOR="{STYLE["changed"]}"'
         swatch = f'<FONT COLOR="{STYLE["changed"]}">was:</FONT>'
@@ -132,13 +138,14 @@ def _legend_row(entry: LegendEntry) -> str:
 
 
 def _caption(g: Graph) -> str:
-    """The graph's label: the title and, under it, the legend table."""
+    """The graph's label: the title, then the legend. The title sits in the text column (a
+    cell spanning both would widen the swatch column)."""
     rows = "".join(_legend_row(e) for e in g.legend)
     return (
         '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="3" CELLPADDING="3">'
-        f'<TR><TD COLSPAN="2" BORDER="0"><FONT POINT-SIZE="13"><B>{dot_html(g.title)}</B>'
-        "</FONT></TD></TR>"
-        f"{rows}</TABLE>>"
+        '<TR><TD BORDER="0"> </TD>'
+        f'<TD ALIGN="LEFT" BORDER="0"><FONT POINT-SIZE="13"><B>{dot_html(g.title)}</B></FONT>'
+        f"</TD></TR>{rows}</TABLE>>"
     )
 
 
@@ -155,7 +162,9 @@ def to_dot(g: Graph) -> str:
     ]
     nodes = {n.id: n for n in g.nodes}
     many = len(g.clusters) > 1
-    for c in g.clusters:
+    # Left to right, Graphviz stacks clusters bottom-up in the order given: reversed, they read
+    # top-down in display order.
+    for c in reversed(g.clusters):
         indent = ""
         if many:
             title = c.title + (f" [{c.plugin}]" if c.plugin else "")

@@ -10,15 +10,21 @@ How edges are derived, for each operation and each state it may start from:
 * an operation that ``creates`` starts from "no VM" (the start pseudo-node);
 * any other operation starts from each power state in its ``sources`` (every power state when
   ``sources`` is None), with the provisioning axis at each value an operation can leave it at
-  (the ``final`` values, plus ``failed``, which the engine sets when an operation fails);
+  (the ``final`` values, plus ``failed``, which the engine sets when an operation fails), and
+  then from every state a walk ends in (so a plugin's axis set by one operation is a source of
+  the next);
+* the operation is adjusted by the plugins' ``adjust_operation`` hooks for a VM in that state,
+  as the engine does; plugin guards are not asked (they depend on a VM's attributes: the
+  diagram shows what the lifecycle's rules allow);
 * its path is planned with ``op.plan(state, params)``, once with no parameters and once with
-  every flag set (so ``create(generalized=True)`` shows the OS-provisioning substates); the
+  every flag set (so ``create(generalized=True)`` shows the OS-provisioning substates and
+  ``deallocate(hibernate=True)`` a hibernation plugin's path); the
   composite states it walks through are projected on the axis drawn, and each change of value
   is an edge labelled with the operation. Leaving an axis (no value) is the end pseudo-node.
 * an operation allowed from every power state whose walk is the same from each is drawn once,
   from an "any state" pseudo-node, instead of once per state.
-* an operation that leaves the drawn axis unchanged is a loop on the states it is allowed from
-  (``update`` on the power axis), unless ``loops=False``.
+* on the power axis (the one ``sources`` name), an operation that leaves it unchanged is a
+  loop on the states it is allowed from (``update``), unless ``loops=False``.
 * on the provisioning axis, every transitional state an operation shows has a "fails" edge to
   ``failed`` (the engine's failure rule: provisioning becomes ``failed/<code>``).
 
@@ -173,7 +179,10 @@ class Cluster:
 class LegendEntry:
     """One line of the legend: what a fill, a border or a mark means."""
 
-    kind: Literal["category", "stable", "transitional", "highlighted", "changed", "plugin"]
+    kind: Literal[
+        "category", "stable", "transitional", "highlighted", "changed", "plugin", "failure",
+        "guest",
+    ]
     text: str
     category: str = ""
 
@@ -266,15 +275,16 @@ def _walks(lc: Lifecycle) -> list[_Walk]:
     walks: list[_Walk] = []
     seen: set[tuple[str, tuple[VMState, ...]]] = set()
 
-    def walk(op: Operation, src: VMState) -> None:
+    def walk(base: Operation, src: VMState) -> None:
         for params in (_NO_PARAMS, _EVERY_FLAG):
             try:
+                op = _adjusted(lc, base, src, params)
                 phases = op.plan(src, params)
             except Exception as exc:
                 if params is _EVERY_FLAG:
                     continue  # a planner that needs real values: its default path is enough
                 raise DefinitionError(
-                    f"operation {op.id!r} (plugin {op.plugin!r}) could not plan its path from "
+                    f"operation {base.id!r} (plugin {base.plugin!r}) could not plan its path from "
                     f"{src.describe()}: {type(exc).__name__}: {exc}"
                 ) from exc
             cur = src
@@ -290,7 +300,7 @@ def _walks(lc: Lifecycle) -> list[_Walk]:
             if key in seen:
                 continue
             seen.add(key)
-            walks.append(_Walk(op, tuple(states), op.sources is None and not op.creates))
+            walks.append(_Walk(base, tuple(states), base.sources is None and not base.creates))
             if end.exists and end not in known and len(rest) < _MAX_SOURCES:
                 known.add(end)
                 rest.append(end)
@@ -307,6 +317,18 @@ def _walks(lc: Lifecycle) -> list[_Walk]:
                 walk(op, src)
     walks.sort(key=lambda w: order[w.op.id])  # stable: sources keep their order
     return walks
+
+
+def _adjusted(
+    lc: Lifecycle, op: Operation, src: VMState, params: Mapping[str, Any]
+) -> Operation:
+    """``op`` as the plugins' ``adjust_operation`` hooks change it for a VM in ``src``."""
+    if not getattr(lc, "has_adjusters", False):
+        return op
+    from ..engine import VM
+
+    vm = VM("diagram", state=src if src.exists else None, lifecycle=lc)
+    return lc.adjusted(vm, op, params)
 
 
 def _cooccurring_power(walks: Iterable[_Walk]) -> dict[str, set[str]]:
@@ -500,6 +522,10 @@ def build_graph(
     legend.append(LegendEntry("stable", "stable state"))
     if any(n.transitional for n in nodes):
         legend.append(LegendEntry("transitional", "transitional state (while an operation runs)"))
+    if any(e.kind == "failure" for e in edges):
+        legend.append(LegendEntry("failure", "the operation fails: provisioning failed/<code>"))
+    if any(e.kind == "guest" for e in edges):
+        legend.append(LegendEntry("guest", "from inside the guest OS (not the control plane)"))
     if any(n.highlighted for n in nodes):
         legend.append(LegendEntry("highlighted", "current state"))
     if ed_a is not None:
@@ -569,7 +595,7 @@ def _axis_edges(
             continue
         for proj in projections:
             if len(proj) == 1:
-                if proj[0] is not None and loops and not op.creates:
+                if proj[0] is not None and loops and axis == "power" and not op.creates:
                     add(state_ids[proj[0]], state_ids[proj[0]], op)
                 continue
             prev_id: str | None = None
@@ -578,8 +604,8 @@ def _axis_edges(
                     cur_id = pid("start") if i == 0 else pid("end")
                 else:
                     cur_id = state_ids[v]
-                    if prev_id == pid("end"):
-                        prev_id = pid("start")
+                    if prev_id is not None and prev_id == pseudo.get("end"):
+                        prev_id = pid("start")  # left the axis and came back
                 if prev_id is not None:
                     add(prev_id, cur_id, op)
                 prev_id = cur_id

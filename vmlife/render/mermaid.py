@@ -60,8 +60,12 @@ def _state_text(n: Node, diff: tuple[str, str] | None) -> str:
 def _legend_class(e: LegendEntry) -> str:
     if e.kind == "category":
         return e.category.replace(" ", "_")
-    return {"transitional": "legend_t", "highlighted": "legend_current",
-            "changed": "legend_changed"}.get(e.kind, "legend")
+    return {
+        "transitional": "legend_t",
+        "failure": "legend_failure",
+        "highlighted": "legend_current",
+        "changed": "legend_changed",
+    }.get(e.kind, "legend")
 
 
 def to_mermaid(g: Graph) -> str:
@@ -117,6 +121,7 @@ def to_mermaid(g: Graph) -> str:
         "legend_t": f"fill:#ffffff,stroke:{STYLE['border']},color:#000,stroke-dasharray:5 4",
         "legend_current": f"fill:#ffffff,stroke:{STYLE['highlight']},stroke-width:4px,color:#000",
         "legend_changed": f"fill:#ffffff,stroke:{STYLE['changed']},stroke-width:3px,color:#000",
+        "legend_failure": f"fill:#ffffff,stroke:{STYLE['failure']},color:{STYLE['failure']}",
     }
     for name in sorted(classes):
         out.append(f"    classDef {name} {styles.get(name) or _class_style(name)}")
