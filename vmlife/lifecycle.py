@@ -221,14 +221,9 @@ class Lifecycle:
 
     def _index(self) -> None:
         # status-code lookups, all lower-case, for the parser in vmlife.status
-        self.by_code: dict[str, State] = {}
-        self.by_display: dict[str, State] = {}
         self.by_prefix: dict[str, list[Axis]] = {}
         for axis in self.axes.values():
             self.by_prefix.setdefault(axis.prefix.lower(), []).append(axis)
-        for st in self.states.values():
-            self.by_code[_norm_code(st.code)] = st
-            self.by_display.setdefault(st.display.lower(), st)
         hook = self.pm.hook
         self.has_guards = bool(hook.guard_operation.get_hookimpls())
         self.has_observers = bool(hook.step_recorded.get_hookimpls())
@@ -278,17 +273,6 @@ class Lifecycle:
             return self.operations[op_id]
         except KeyError:
             raise UnknownNameError("operation", op_id, self.operations) from None
-
-    def operations_from(self, power: str | None) -> list[Operation]:
-        """Operations whose source rule admits this power state (guards not consulted)."""
-        out = []
-        for op in self.operations.values():
-            if op.creates:
-                if power is None:
-                    out.append(op)
-            elif power is not None and (op.sources is None or power in op.sources):
-                out.append(op)
-        return out
 
     # ------------------------------------------------------------------ rules
     def refusals(
@@ -389,12 +373,6 @@ class Lifecycle:
             f"{len(self.operations)} operations>"
         )
 
-    def plugin_names(self) -> list[str]:
-        return [n for n, p in self.pm.list_name_plugin() if p is not None]
-
-
-def _norm_code(code: str) -> str:
-    return "/".join(part.strip().lower() for part in code.split("/"))
 
 
 _cache: tuple[int, Lifecycle] | None = None

@@ -180,14 +180,6 @@ class VMState(Mapping[str, str]):
         object.__setattr__(self, "error_code", error_code)
         object.__setattr__(self, "_hash", hash((items, error_code)))
 
-    @classmethod
-    def _from_items(cls, items: tuple[tuple[str, str], ...], error_code: str | None) -> VMState:
-        self = object.__new__(cls)
-        object.__setattr__(self, "_items", items)
-        object.__setattr__(self, "error_code", error_code)
-        object.__setattr__(self, "_hash", hash((items, error_code)))
-        return self
-
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("VMState is immutable; use replace()")
 
