@@ -367,3 +367,11 @@ def test_bill_cli_reads_activity_logs_and_lists_anomalies(tmp_path: Path) -> Non
     assert any("Guest-OS shutdowns" in n for n in data["notes"])
     code, _ = run_cli("bill", str(path), "--json", "--quiet", "--strict")
     assert code == 2
+
+
+def test_bill_html_view_names_the_edition_and_escapes_vm_names() -> None:
+    vm = VM("<b>x</b>", start=T0, state="running")
+    html = bill(vm.timeline, end=DAY)._repr_html_()
+    assert html.startswith('<table class="vmlife-bill"><caption>Edition 2023-10 (2023-10-31)')
+    assert "total 2.30 USD (sample prices)" in html
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html

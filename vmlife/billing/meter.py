@@ -301,18 +301,10 @@ class Bill:
         return rows
 
     def _repr_html_(self) -> str:
-        from html import escape
+        """Jupyter: hours and cost per VM and component, under a caption naming the edition."""
+        from ..render.html import bill_table_html
 
-        head = "".join(f"<th>{escape(k)}</th>" for k in (self.summary() or [{"vm": ""}])[0])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row.values()) + "</tr>"
-            for row in self.summary()
-        )
-        cap = (
-            f"Bill under edition {escape(self.edition.id)} ({escape(self.edition.date)}), "
-            f"{escape(self.currency)}, per {escape(self.granularity)}; total {self.total_cost}"
-        )
-        return f"<table><caption>{cap}</caption><tr>{head}</tr>{body}</table>"
+        return bill_table_html(self)
 
     def __repr__(self) -> str:
         return (

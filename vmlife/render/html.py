@@ -13,11 +13,12 @@ from ..timeutil import iso
 from .engine import EngineNotFound
 from .escape import html_text
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
+    from ..billing.meter import Bill
     from ..engine import VM
     from ..timeline import Timeline
 
-__all__ = ["MAX_ROWS", "inline_svg", "timeline_html", "vm_html"]
+__all__ = ["MAX_ROWS", "bill_table_html", "inline_svg", "timeline_html", "vm_html"]
 
 #: Rows shown by :func:`timeline_html` before it says how many more there are.
 MAX_ROWS = 200
@@ -118,3 +119,21 @@ def vm_html(vm: VM) -> str:
         parts.append(inline_svg(svg))
     parts.append("</div>")
     return "".join(parts)
+
+
+def bill_table_html(b: Bill) -> str:
+    """A small, stable HTML table of a bill: hours and cost per VM and component."""
+    rows = b.summary()
+    cols = ["vm", "compute_hours", "license_hours", "other_hours", "compute_cost",
+            "license_cost", "other_cost", "total_cost"]
+    head = "".join(f"<th>{html_text(c.replace('_', ' '))}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html_text(str(r[c]))}</td>" for c in cols) + "</tr>" for r in rows
+    )
+    sample = " (sample prices)" if b.prices.sample else ""
+    caption = (
+        f"Edition {html_text(b.edition.id)} ({html_text(b.edition.date)}), per "
+        f"{html_text(b.granularity)}, total {b.total_cost:.2f} {html_text(b.currency)}{sample}"
+    )
+    return (f'<table class="vmlife-bill"><caption>{caption}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterable, Sequence
-from html import escape
 from typing import Any
 
 import ipywidgets as w
@@ -14,10 +13,11 @@ from ..billing.meter import Bill, bill
 from ..billing.prices import SAMPLE_PRICES, PriceTable
 from ..engine import VM
 from ..lifecycle import lifecycle
+from ..render.html import bill_table_html
 from ..timeline import Timeline
 from ..timeutil import TimeLike, to_datetime, to_epoch
 
-__all__ = ["BillingTimeline", "bill_table_html"]
+__all__ = ["BillingTimeline"]
 
 FROM_VM = "(from each VM's attributes)"
 
@@ -31,24 +31,6 @@ def _timelines(source: Any) -> list[Timeline]:
     for item in source:
         out.extend(_timelines(item))
     return out
-
-
-def bill_table_html(b: Bill) -> str:
-    """A small, stable HTML table of a bill: hours and cost per VM and component."""
-    rows = b.summary()
-    cols = ["vm", "compute_hours", "license_hours", "other_hours", "compute_cost",
-            "license_cost", "other_cost", "total_cost"]
-    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in cols) + "</tr>" for r in rows
-    )
-    sample = " (sample prices)" if b.prices.sample else ""
-    caption = (
-        f"Edition {escape(b.edition.id)} ({escape(b.edition.date)}), per "
-        f"{escape(b.granularity)}, total {b.total_cost:.2f} {escape(b.currency)}{sample}"
-    )
-    return (f'<table class="vmlife-bill"><caption>{caption}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 class BillingTimeline(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints

@@ -11,8 +11,8 @@ import ipywidgets as w
 from ..billing.meter import bill
 from ..engine import VM, Timing
 from ..errors import VmlifeError
+from ..render.html import bill_table_html
 from ..timeutil import TimeLike, iso
-from .billing import bill_table_html
 
 __all__ = ["LifecycleExplorer"]
 
