@@ -774,3 +774,20 @@ def test_a_binary_stream_is_left_open_and_rewound_for_detection() -> None:
     result = read_history(stream)
     assert result.kind == "activity_log" and steps(result.timelines[0]) == EXPECTED
     assert not stream.closed
+
+
+def test_read_input_takes_timeline_files_and_histories_alike(tmp_path: Path) -> None:
+    from importlib import resources
+
+    import vmlife
+    from vmlife.io.history import read_input
+
+    vm = vmlife.VM("t1").create().deallocate()
+    path = tmp_path / "t.json"
+    vmlife.dump_timelines([vm.timeline], path)
+    got = read_input(str(path))
+    assert (got.kind, got.timelines, got.anomalies) == ("timelines", [vm.timeline], [])
+    sample = str(resources.files("vmlife") / "data" / "sample_activity_log.json")
+    assert read_input(sample, quiet=True).kind == "activity_log"
+    with pytest.raises(vmlife.InputError, match="cannot read"):
+        read_input(str(tmp_path / "missing.json"))

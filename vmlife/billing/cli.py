@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any, TextIO
 
 from ..cli import dump, table
@@ -93,45 +92,17 @@ def _short(edition: Any, key: str) -> str:
     return "".join(c for c, n in (("c", "compute"), ("l", "license")) if n in bills) or "-"
 
 
-def load_bill_input(args: argparse.Namespace) -> tuple[list[Any], list[Any], list[str]]:
-    """Timelines, anomalies and notes from a vmlife timeline file, an Activity Log or snapshots.
-
-    A file whose JSON says ``"format": "vmlife.timeline"`` is read as timelines; anything else
-    goes to :func:`vmlife.io.history.read_history`, which detects an Activity Log (either shape)
-    or polled snapshots.
-    """
-    import json as _json
-    from pathlib import Path
-
-    from ..io.history import read_history
-    from ..timeline import FORMAT, load_timelines
-
-    if args.file != "-" and args.format == "auto":
-        try:
-            with Path(args.file).open("rb") as fh:
-                head = fh.read(4096)
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", source=args.file) from exc
-        if FORMAT.encode() in head:
-            try:
-                data = _json.loads(Path(args.file).read_text(encoding="utf-8"))
-            except ValueError:
-                data = None
-            if isinstance(data, dict) and data.get("format") == FORMAT:
-                return load_timelines(data, name=args.file), [], []
-    source: Any = sys.stdin if args.file == "-" else args.file
-    rec = read_history(source, format=args.format, initial=args.initial, strict=args.strict,
-                       quiet=args.quiet, name="<stdin>" if args.file == "-" else args.file)
-    return rec.timelines, rec.anomalies, list(rec.notes)
-
-
 def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
     from .meter import bill
     from .prices import load_prices
 
     if args.prices and (args.sku or args.os):
         raise InputError("give either --prices or --sku/--os, not both")
-    timelines, anomalies, input_notes = load_bill_input(args)
+    from ..io.history import read_input
+
+    source = read_input(args.file, format=args.format, initial=args.initial,
+                        strict=args.strict, quiet=args.quiet)
+    timelines, anomalies = source.timelines, source.anomalies
     prices = load_prices(args.prices) if args.prices else None
     result = bill(
         timelines,
@@ -143,7 +114,7 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
         sku=args.sku,
         os=args.os,
     )
-    result.notes.extend(input_notes)
+    result.notes.extend(source.notes)
     if args.json:
         data = result.to_dict()
         data["anomalies"] = [a.as_dict() for a in anomalies]

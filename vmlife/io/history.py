@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 from ..errors import InputError
-from ..timeline import FORMAT, Timeline
+from ..timeline import FORMAT, Timeline, load_timelines
 
 __all__ = [
     "HISTORY_FORMATS",
@@ -48,6 +48,7 @@ __all__ = [
     "first_record",
     "iter_records",
     "read_history",
+    "read_input",
     "rewindable",
     "source_name",
 ]
@@ -156,7 +157,8 @@ class Reconstruction:
 
     Attributes:
         source: the file name (or ``"<data>"``, ``"<stdin>"``).
-        kind: ``"activity_log"`` or ``"snapshots"``.
+        kind: ``"activity_log"``, ``"snapshots"`` or ``"timelines"`` (a vmlife timeline file,
+            read by :func:`read_input`).
         format: the record shape read: ``"rest"``, ``"export"``, ``"mixed"`` (Activity Log)
             or ``"snapshots"``.
         timelines: one per VM, sorted by VM name.
@@ -679,3 +681,40 @@ def read_history(
         quiet=quiet,
         name=name,
     )
+
+
+def read_input(
+    path: str,
+    *,
+    format: str = "auto",
+    initial: str | Mapping[str, str | None] | None = None,
+    strict: bool = False,
+    quiet: bool = False,
+) -> Reconstruction:
+    """Timelines from any input the ``bill`` and ``report`` commands take; ``"-"`` is stdin.
+
+    A file whose JSON says ``"format": "vmlife.timeline"`` is read with
+    :func:`vmlife.load_timelines` (kind ``"timelines"``, no anomalies); anything else goes to
+    :func:`read_history`, which detects an Activity Log (either shape) or polled snapshots.
+    """
+    from pathlib import Path
+
+    if path == "-":
+        return read_history(sys.stdin, format=format, initial=initial, strict=strict,
+                            quiet=quiet, name="<stdin>")
+    if format == "auto":
+        try:
+            with Path(path).open("rb") as fh:
+                head = fh.read(4096)
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", source=path) from exc
+        if FORMAT.encode() in head:
+            try:
+                data = json.loads(Path(path).read_text(encoding="utf-8"))
+            except ValueError:
+                data = None
+            if isinstance(data, Mapping) and data.get("format") == FORMAT:
+                return Reconstruction(path, "timelines", FORMAT,
+                                      timelines=load_timelines(data, name=path))
+    return read_history(path, format=format, initial=initial, strict=strict, quiet=quiet,
+                        name=path)

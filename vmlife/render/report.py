@@ -74,11 +74,10 @@ def build_report(
 
     The billing period ends at ``end``, or at the input's last change.
     """
-    from ..billing.cli import load_bill_input
+    from ..io.history import read_input
 
-    args = argparse.Namespace(file=source, format="auto", initial=None, strict=False,
-                              quiet=quiet)
-    timelines, anomalies, notes = load_bill_input(args)
+    history = read_input(source, quiet=quiet)
+    timelines = history.timelines
     last = [t.last_change for t in timelines if t.last_change is not None]
     stop = to_epoch(end) if end is not None else (max(last) if last else None)
     main = bill(timelines, edition=edition, prices=prices, granularity=granularity, end=stop)
@@ -90,7 +89,8 @@ def build_report(
             row[f"{c} h"] = round(sum(v.billed_seconds[c] for v in b.vms) / 3600, 2)
         row["total"] = b.total_cost
         rows.append(row)
-    return Report(source, timelines, main, rows, list(anomalies), [*main.notes, *notes])
+    return Report(source, timelines, main, rows, list(history.anomalies),
+                  [*main.notes, *history.notes])
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], total: Sequence[Any] = ()) -> str:
