@@ -89,27 +89,17 @@ class Schedule:
         if self.off_operation is None:
             return machine.timeline
         day0 = to_datetime(t0).replace(hour=0, minute=0, second=0, microsecond=0)
-        events: list[tuple[float, str]] = []
-        for d in range(days + 1):
-            day = day0 + timedelta(days=d)
-            if day.weekday() in self.on_days:
-                events.append((_at(day, on_t), "on"))
-                events.append((_at(day, off_t), "off"))
+        days_ = (day0 + timedelta(days=d) for d in range(days + 1))
+        hours = [(_at(day, on_t), _at(day, off_t)) for day in days_
+                 if day.weekday() in self.on_days]
         end = t0 + days * 86400
-        on_now = any(
-            a <= t0 < b for (a, k1), (b, _k2) in zip(events[::2], events[1::2], strict=True)
-            if k1 == "on"
-        )
-        if not on_now:
+        if not any(on <= t0 < off for on, off in hours):
             machine.do(self.off_operation, at=t0)
-        for t, kind in events:
-            if t < t0 or t >= end:
-                continue
-            at = max(t, machine.clock)
-            if kind == "on" and machine.state.power != "running":
-                machine.do("start", at=at)
-            elif kind == "off" and machine.state.power == "running":
-                machine.do(self.off_operation, at=at)
+        for on, off in hours:
+            if t0 <= on < end and machine.state.power != "running":
+                machine.do("start", at=max(on, machine.clock))
+            if t0 <= off < end and machine.state.power == "running":
+                machine.do(self.off_operation, at=max(off, machine.clock))
         return machine.timeline
 
 
