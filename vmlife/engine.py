@@ -23,7 +23,8 @@ from datetime import timedelta
 from typing import Any
 
 from .errors import OperationNotAllowed, RunError, ScheduleError
-from .lifecycle import Lifecycle, lifecycle
+from .lifecycle import Lifecycle
+from .lifecycle import lifecycle as current_lifecycle
 from .model import Operation, VMState
 from .timeline import Step, Timeline
 from .timeutil import TimeLike, iso, to_epoch, to_seconds
@@ -125,7 +126,7 @@ class VM:
         lifecycle: Lifecycle | None = None,
         **attributes: Any,
     ) -> None:
-        self._lc = lifecycle if lifecycle is not None else _current_lifecycle()
+        self._lc = lifecycle if lifecycle is not None else current_lifecycle()
         self.name = name
         self.timing = timing if timing is not None else Timing()
         self.attributes: dict[str, Any] = dict(attributes)
@@ -379,7 +380,3 @@ def _compile(
         cur = cur.replace(phase.set)
         steps.append((phase.timing_key, cur))
     return tuple(steps), (VMState() if op.deletes else cur.replace(op.final))
-
-
-def _current_lifecycle() -> Lifecycle:
-    return lifecycle()

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .lifecycle import Lifecycle, lifecycle
+from .lifecycle import Lifecycle
+from .lifecycle import lifecycle as current_lifecycle
 from .model import State, VMState
 from .timeutil import iso
 
@@ -77,7 +78,7 @@ def parse_code(code: str, lc: Lifecycle | None = None) -> ParsedCode:
         >>> parse_code("provisioningstate/ OSProvisioningComplete").canonical
         'ProvisioningState/creating/OSProvisioningComplete'
     """
-    lc = lc or lifecycle()
+    lc = lc or current_lifecycle()
     if not isinstance(code, str):
         return ParsedCode(repr(code))
     parts = _split(code)
@@ -130,7 +131,7 @@ def format_code(state: State, detail: str | None = None) -> str:
 
 def parse_display(text: str, lc: Lifecycle | None = None, *, axis: str = "power") -> State | None:
     """The state whose ``displayStatus`` is ``text`` (case-insensitive), e.g. "VM deallocated"."""
-    lc = lc or lifecycle()
+    lc = lc or current_lifecycle()
     if not isinstance(text, str):
         return None
     want = " ".join(text.split()).lower()
@@ -160,7 +161,7 @@ class StatusReading:
 
     def as_dict(self, lc: Lifecycle | None = None) -> dict[str, Any]:
         """The ``vmlife status --json`` object: vm, one key per axis, error_code, unknown_codes."""
-        lc = lc or lifecycle()
+        lc = lc or current_lifecycle()
         out: dict[str, Any] = {"vm": self.vm}
         for axis in lc.axis_order():
             out[axis.id] = self.state.get(axis.id)
@@ -176,7 +177,7 @@ def read_statuses(
 
     Entries that are not objects with a text ``code`` are reported in ``unknown_codes``.
     """
-    lc = lc or lifecycle()
+    lc = lc or current_lifecycle()
     axes: dict[str, str] = {}
     error: str | None = None
     unknown: list[str] = []
@@ -211,7 +212,7 @@ def statuses_for(
     shows one provisioning status); ``failed`` carries the error code and level Error;
     ``succeeded`` carries ``time`` when given.
     """
-    lc = lifecycle or _lifecycle()
+    lc = lifecycle or current_lifecycle()
     out: list[dict[str, Any]] = []
     # a nested axis (OS provisioning) is shown in place of the parent state it refines
     shown_by: dict[tuple[str, str], str] = {
@@ -234,7 +235,3 @@ def statuses_for(
             entry["time"] = iso(time)
         out.append(entry)
     return out
-
-
-def _lifecycle() -> Lifecycle:
-    return lifecycle()

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownNameError
-from ..lifecycle import Lifecycle, lifecycle
+from ..lifecycle import Lifecycle
+from ..lifecycle import lifecycle as current_lifecycle
 from ..model import VMState
 from ..timeline import Timeline
 from ..timeutil import TimeLike, iso, to_epoch
@@ -348,7 +349,7 @@ def bill(
     Raises:
         UnknownNameError: an unknown edition, granularity or price row (lists the choices).
     """
-    lc = lifecycle or _lifecycle()
+    lc = lifecycle or current_lifecycle()
     ed = _resolve_edition(edition, lc)
     if granularity not in GRANULARITIES:
         raise UnknownNameError("granularity", granularity, GRANULARITIES)
@@ -427,8 +428,4 @@ def _runs(
         cost = round(billed / 3600 * price.per_hour(comp), 10)
         runs.append(BilledRun(tl.vm, comp, a, b, secs, float(billed), cost))
     return runs
-
-
-def _lifecycle() -> Lifecycle:
-    return lifecycle()
 

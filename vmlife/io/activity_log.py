@@ -114,7 +114,8 @@ from typing import Any, Literal
 
 from ..engine import VM, Timing
 from ..errors import InputError, OperationNotAllowed, RunError, UnknownNameError
-from ..lifecycle import Lifecycle, lifecycle
+from ..lifecycle import Lifecycle
+from ..lifecycle import lifecycle as current_lifecycle
 from ..model import Operation, VMState
 from ..timeline import Timeline
 from ..timeutil import to_datetime, to_epoch
@@ -226,7 +227,7 @@ def operation_map(lc: Lifecycle | None = None) -> dict[str, list[Operation]]:
 
     Built from every loaded operation's ``activity_log`` names, so plugins extend it.
     """
-    lc = lc or lifecycle()
+    lc = lc or current_lifecycle()
     out: dict[str, list[Operation]] = {}
     for op in lc.operations.values():
         for name in op.activity_log:
@@ -269,7 +270,7 @@ def read_activity_log(
             (naming the file, the record and the field).
         UnknownNameError: ``format`` or an ``initial`` state is unknown.
     """
-    lc = lifecycle or _lifecycle()
+    lc = lifecycle or current_lifecycle()
     src = source_name(source, name)
     if format not in FORMATS:
         raise UnknownNameError("Activity Log format", format, FORMATS)
@@ -781,7 +782,3 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def _lifecycle() -> Lifecycle:
-    return lifecycle()

@@ -48,7 +48,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import InputError
-from ..lifecycle import Lifecycle, lifecycle
+from ..lifecycle import Lifecycle
+from ..lifecycle import lifecycle as current_lifecycle
 from ..model import VMState
 from ..timeline import Timeline
 from ..timeutil import to_datetime, to_epoch
@@ -96,7 +97,7 @@ def read_snapshots(
     Raises:
         InputError: the file cannot be read or is not JSON; with ``strict``, any anomaly.
     """
-    lc = lifecycle or _lifecycle()
+    lc = lifecycle or current_lifecycle()
     src = source_name(source, name)
     result = Reconstruction(src, "snapshots", "snapshots")
     counts = result.counts
@@ -198,7 +199,3 @@ def _field_of(err: InputError) -> str | None:
 
 def _type(value: Any) -> str:
     return "null" if value is None else type(value).__name__
-
-
-def _lifecycle() -> Lifecycle:
-    return lifecycle()
