@@ -83,7 +83,8 @@ def build_report(
     main = bill(timelines, edition=edition, prices=prices, granularity=granularity, end=stop)
     rows = []
     for ed in sorted(lifecycle().editions.values(), key=lambda e: e.order):
-        b = bill(timelines, edition=ed, prices=prices, granularity=granularity, end=stop)
+        b = main if ed.id == main.edition.id else bill(
+            timelines, edition=ed, prices=prices, granularity=granularity, end=stop)
         row: dict[str, Any] = {"edition": ed.id, "date": ed.date}
         for c in COMPONENTS:
             row[f"{c} h"] = round(sum(v.billed_seconds[c] for v in b.vms) / 3600, 2)

@@ -146,7 +146,7 @@ class BillingTimeline(w.VBox):  # type: ignore[misc]  # ipywidgets has no type h
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
         bundle["image/png"] = base64.b64encode(bytes(self.plot.value)).decode("ascii")
-        bundle["text/html"] = bill_table_html(self.bill)
+        bundle["text/html"] = self.totals.value  # kept current by refresh()
         bundle["text/plain"] = repr(self)
         return bundle
 
