@@ -17,15 +17,7 @@ os.environ["VMLIFE_LOAD_PLUGINS"] = ""
 import vmlife_spot
 
 import vmlife
-import vmlife.plugins
-
-
-@pytest.fixture(autouse=True)
-def _bare_core(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("VMLIFE_LOAD_PLUGINS", "")
-    vmlife.plugins.reset()
-    yield
-    vmlife.plugins.reset()
+from vmlife.testing import bare_core  # noqa: F401  (autouse: no installed plugins)
 
 
 @pytest.fixture
