@@ -129,12 +129,11 @@ class LifecycleExplorer(w.VBox):  # type: ignore[misc]  # ipywidgets has no type
     def refresh(self) -> None:
         """Update every view from the VM."""
         vm = self.vm
-        allowed = set(vm.allowed())
         for op_id, button in self.buttons.items():
-            ok = op_id in allowed
-            button.disabled = not ok
-            button.tooltip = (vm.lifecycle.operation(op_id).description if ok
-                              else "; ".join(vm.why_not(op_id)))
+            reasons = vm.why_not(op_id)  # what vm.allowed() asks, once per operation
+            button.disabled = bool(reasons)
+            button.tooltip = ("; ".join(reasons) if reasons
+                              else vm.lifecycle.operation(op_id).description)
         self.state_label.value = (
             f"<b>{escape(vm.name)}</b>: {escape(vm.state.describe())} "
             f"<small>at {escape(iso(vm.clock) or '')}</small>"
