@@ -121,7 +121,7 @@ def test_bad_timeline_files_name_file_record_field(
 def test_not_json(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_text("{")
-    with pytest.raises(vmlife.InputError, match=r"x\.json: not JSON"):
+    with pytest.raises(vmlife.InputError, match=r"x\.json, record line 1: not valid JSON"):
         load_timelines(path)
 
 

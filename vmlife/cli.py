@@ -32,7 +32,10 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str], out: TextIO) -> None:
-    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    from .render.escape import terminal_text
+
+    enc = getattr(out, "encoding", None)
+    cells = [[("" if c is None else terminal_text(str(c), enc)) for c in row] for row in rows]
     widths = [len(h) for h in header]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
@@ -313,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(message: str) -> None:
+    """An error message on standard error, safe for a terminal (names may hold anything)."""
+    from .render.escape import terminal_text
+
+    print(terminal_text(message, getattr(sys.stderr, "encoding", None)), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the CLI; returns the exit code."""
     out = out or sys.stdout
@@ -325,10 +335,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         return func(args, out)
     except DefinitionError as exc:
-        print(f"vmlife: plugin or definition error: {exc}", file=sys.stderr)
+        _error(f"vmlife: plugin or definition error: {exc}")
         return EXIT_DEFINITION
     except VmlifeError as exc:
-        print(f"vmlife: error: {exc}", file=sys.stderr)
+        _error(f"vmlife: error: {exc}")
         return EXIT_INPUT
     except BrokenPipeError:  # e.g. piped into head
         return 0

@@ -175,14 +175,22 @@ def read_statuses(
 ) -> StatusReading:
     """The composite state shown by a VM's own top-level ``statuses`` list.
 
-    Entries that are not objects with a text ``code`` are reported in ``unknown_codes``.
+    ``statuses`` may also be an instance view (an object with ``statuses``), a VM with
+    ``instanceView`` / ``instance_view``, or an Azure SDK object with an ``as_dict()`` method
+    (``compute_client.virtual_machines.instance_view(rg, name)``): the SDK is duck-typed, never
+    imported. Entries that are not objects with a text ``code`` are reported in
+    ``unknown_codes``.
     """
     lc = lc or current_lifecycle()
+    statuses = _statuses_of(statuses)
     axes: dict[str, str] = {}
     error: str | None = None
     unknown: list[str] = []
     message = time = None
     for entry in statuses:
+        as_dict = getattr(entry, "as_dict", None)
+        if callable(as_dict) and not isinstance(entry, Mapping):
+            entry = as_dict()
         code = entry.get("code") if isinstance(entry, Mapping) else None
         if not isinstance(code, str):
             unknown.append(repr(entry))
@@ -201,6 +209,30 @@ def read_statuses(
             tm = entry.get("time")
             time = tm if isinstance(tm, str) else time
     return StatusReading(vm, VMState(axes, error_code=error), unknown, message, time)
+
+
+def _statuses_of(obj: Any) -> Iterable[Any]:
+    """The statuses list inside whatever was given (see :func:`read_statuses`)."""
+    as_dict = getattr(obj, "as_dict", None)
+    if callable(as_dict) and not isinstance(obj, Mapping | list):
+        obj = as_dict()
+    for _ in range(3):  # a VM -> its instance view -> its statuses
+        if not isinstance(obj, Mapping):
+            break
+        props = obj.get("properties")
+        if "statuses" in obj:
+            obj = obj["statuses"]
+        elif "instanceView" in obj or "instance_view" in obj:
+            obj = obj.get("instanceView", obj.get("instance_view"))
+        elif isinstance(props, Mapping) and "instanceView" in props:
+            obj = props["instanceView"]
+        else:
+            break
+    if obj is None:
+        return []
+    if isinstance(obj, Mapping) or not isinstance(obj, Iterable) or isinstance(obj, str):
+        return [obj]  # reported as an unknown entry
+    return obj
 
 
 def statuses_for(

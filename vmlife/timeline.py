@@ -5,7 +5,11 @@ holds one composite state from ``start`` (inclusive) to ``end`` (exclusive); the
 open (``end`` is None). A deleted VM's timeline ends with an empty state ("no VM").
 
 Timelines are written and read as JSON (:func:`dump_timelines`, :func:`load_timelines`) in
-this shape::
+the shape below. Times are UTC ISO 8601 text that holds the engine's float exactly
+(:func:`vmlife.timeutil.iso_exact`: as many fraction digits as needed, four-digit years), so
+``load_timelines(dump(t)) == t`` and a bill of the file equals a bill of the timelines. Reading
+also takes finite numbers of epoch seconds; ``NaN``, infinities, out-of-range years and any
+mistyped field are refused with an :class:`~vmlife.errors.InputError` naming the field::
 
     {"format": "vmlife.timeline", "version": 1,
      "timelines": [{"vm": "web-1", "attributes": {},
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .model import VMState
-from .timeutil import TimeLike, iso, to_datetime, to_epoch
+from .timeutil import TimeLike, from_iso_exact, iso, iso_exact, to_datetime, to_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -214,8 +219,8 @@ class Timeline(Sequence[Step]):
             "attributes": _jsonable(self.attributes),
             "steps": [
                 {
-                    "start": iso(s.start),
-                    "end": iso(s.end),
+                    "start": iso_exact(s.start),
+                    "end": None if s.end is None else iso_exact(s.end),
                     "operation": s.operation,
                     "state": s.state.as_dict(),
                     "error_code": s.state.error_code,
@@ -274,9 +279,15 @@ def dump_timelines(timelines: Iterable[Timeline], path: str | Path) -> None:
 
 
 def load_timelines(
-    source: str | Path | Mapping[str, Any], *, name: str | None = None
+    source: str | Path | Mapping[str, Any] | bytes, *, name: str | None = None
 ) -> list[Timeline]:
-    """Read a timeline file (path, or the already-parsed JSON object).
+    """Read a timeline file (a path, ``"-"``, bytes, or the already-parsed JSON object).
+
+    Every field is checked: ``format``, ``version`` (1), each timeline's ``vm``, ``steps`` and
+    ``attributes``, each step's ``start`` and ``end`` (exact ISO 8601 text or finite epoch
+    seconds; ``end`` must be the next step's ``start``, or null on the last step), ``state``
+    (axis -> state id, both text), ``operation`` and ``error_code`` (text or null). Encodings
+    and size bounds are those of :mod:`vmlife.io.source`.
 
     Raises:
         InputError: naming the file, the record (``timelines[i].steps[j]``) and the field.
@@ -285,17 +296,18 @@ def load_timelines(
         data: Any = source
         src = name or "<data>"
     else:
-        src = name or str(source)
-        try:
-            data = json.loads(Path(source).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", source=src) from exc
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not JSON: {exc.msg} at line {exc.lineno}", source=src) from exc
+        from .io.source import read_json
+
+        doc = read_json(source, name=name)
+        data, src = doc.value, doc.name
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise InputError(
             f"not a vmlife timeline file (expected format {FORMAT!r})", source=src, field="format"
         )
+    version = data.get("version", 1)
+    if version != 1 or isinstance(version, bool):
+        raise InputError(f"unsupported version {version!r}; this vmlife reads version 1",
+                         source=src, field="version")
     items = data.get("timelines")
     if not isinstance(items, list):
         raise InputError("expected a list", source=src, field="timelines")
@@ -313,16 +325,16 @@ def load_timelines(
         starts: list[float] = []
         states: list[VMState] = []
         ops: list[str | None] = []
+        ends: list[tuple[float | None, str]] = []
         for j, st in enumerate(steps):
             srec = f"{rec}.steps[{j}]"
             if not isinstance(st, Mapping):
                 raise InputError("expected an object", source=src, record=srec)
-            try:
-                start = to_epoch(st["start"])
-            except KeyError:
-                raise InputError("missing", source=src, record=srec, field="start") from None
-            except ValueError as exc:
-                raise InputError(str(exc), source=src, record=srec, field="start") from None
+            if "start" not in st:
+                raise InputError("missing", source=src, record=srec, field="start")
+            start = _file_time(st["start"], src, srec, "start")
+            end = st.get("end")
+            ends.append((None if end is None else _file_time(end, src, srec, "end"), srec))
             axes = st.get("state", {})
             if not isinstance(axes, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in axes.items()
@@ -347,8 +359,40 @@ def load_timelines(
             starts.append(start)
             states.append(VMState(axes, error_code=err))
             ops.append(op)
+        for k, (end, srec) in enumerate(ends):
+            nxt = starts[k + 1] if k + 1 < len(starts) else None
+            if end is not None and end != nxt:
+                want = "null (the last step is open)" if nxt is None else iso_exact(nxt)
+                raise InputError(f"a step ends where the next starts: expected {want}",
+                                 source=src, record=srec, field="end")
         attrs = item.get("attributes") or {}
         if not isinstance(attrs, Mapping):
             raise InputError("expected an object", source=src, record=rec, field="attributes")
         out.append(Timeline(vm, starts, states, ops, attributes=attrs))
     return out
+
+
+def _file_time(value: Any, src: str, rec: str, field: str) -> float:
+    """A time of a timeline file: exact ISO text, or finite epoch seconds in years 1-9999."""
+    if isinstance(value, str):
+        try:
+            return from_iso_exact(value)
+        except ValueError as exc:
+            try:  # other ISO 8601 forms ("2024-03-04T08:00Z"), read to the microsecond
+                t = to_epoch(value)
+                to_datetime(t)
+                return t
+            except (ValueError, OverflowError, OSError):
+                raise InputError(str(exc), source=src, record=rec, field=field) from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"expected an ISO 8601 time as text, got {type(value).__name__}",
+                         source=src, record=rec, field=field)
+    try:
+        t = float(value)
+        if not math.isfinite(t):
+            raise ValueError
+        to_datetime(t)
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"not a finite time in years 1 to 9999: {str(value)[:40]}",
+                         source=src, record=rec, field=field) from None
+    return t

@@ -6,9 +6,20 @@ string (``Z`` or an offset; no offset means UTC) or a number of epoch seconds.
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import datetime, timedelta, timezone
+from decimal import ROUND_FLOOR, Decimal, localcontext
 
-__all__ = ["TimeLike", "iso", "to_datetime", "to_epoch", "to_seconds"]
+__all__ = [
+    "TimeLike",
+    "from_iso_exact",
+    "iso",
+    "iso_exact",
+    "to_datetime",
+    "to_epoch",
+    "to_seconds",
+]
 
 TimeLike = datetime | str | float | int
 
@@ -73,5 +84,78 @@ def iso(epoch: float | None) -> str | None:
         return None
     dt = to_datetime(epoch)
     if dt.microsecond:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{_ymdhms(dt)}.{dt.microsecond:06d}Z"
+    return f"{_ymdhms(dt)}Z"
+
+
+def _ymdhms(dt: datetime) -> str:
+    # strftime("%Y") does not pad years below 1000 on every platform (glibc writes "1")
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_SECOND = timedelta(seconds=1)
+#: Longest fraction of a second :func:`from_iso_exact` reads (a float epoch needs at most 52).
+MAX_FRACTION_DIGITS = 60
+_ISO = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,%d}))?(Z|z|[+-]\d\d:\d\d)?"
+    % MAX_FRACTION_DIGITS
+)
+
+
+def iso_exact(epoch: float) -> str:
+    """ISO 8601 text in UTC that holds ``epoch`` exactly: :func:`from_iso_exact` gives back the
+    same float. The fraction of a second has as many digits as the float needs (none for a
+    whole second); years have four digits (``0001-01-01T00:00:00Z``).
+
+    This is the time format of timeline files: one resolution (the float's own) from the
+    engine to the file and back.
+
+    Raises:
+        ValueError: ``epoch`` is not finite or not within years 1 to 9999.
+    """
+    if isinstance(epoch, bool) or not math.isfinite(epoch):
+        raise ValueError(f"not a finite time: {epoch!r}")
+    with localcontext() as ctx:
+        ctx.prec = 200
+        exact = Decimal(epoch)
+        whole = int(exact.to_integral_value(rounding=ROUND_FLOOR))
+        frac = exact - whole
+        try:
+            dt = _EPOCH + timedelta(seconds=whole)
+        except OverflowError:
+            raise ValueError(f"time out of range (years 1 to 9999): {epoch!r}") from None
+        if not frac:
+            return f"{_ymdhms(dt)}Z"
+        digits = format(frac, "f")[2:].rstrip("0")
+    return f"{_ymdhms(dt)}.{digits}Z"
+
+
+def from_iso_exact(text: str) -> float:
+    """Epoch seconds for ISO 8601 text, with every digit of the fraction taken into account
+    (to the nearest float), unlike :func:`to_epoch`, which keeps microseconds.
+
+    Raises:
+        ValueError: not ``YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]``, or not a real time.
+    """
+    m = _ISO.fullmatch(text.strip())
+    if m is None:
+        raise ValueError(f"not an ISO 8601 time: {text[:60]!r}")
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    try:
+        tz = timezone.utc
+        if zone and zone not in ("Z", "z"):
+            sign = -1 if zone[0] == "-" else 1
+            tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+        dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                      tzinfo=tz)
+        whole = (dt - _EPOCH) // _ONE_SECOND
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"not a real time: {text[:60]!r} ({exc})") from None
+    if not fraction:
+        return float(whole)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        return float(Decimal(whole) + Decimal("0." + fraction))

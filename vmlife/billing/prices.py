@@ -18,9 +18,6 @@ Accepted inputs (:func:`load_prices` detects which):
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -77,7 +74,7 @@ class PriceTable:
         self.source = source
         self.date = date
         self.sample = sample
-        for i, p in enumerate(prices):
+        for i, p in enumerate(prices, start=1):
             for comp in ("compute", "license", "other"):
                 value = p.per_hour(comp)
                 if not math.isfinite(value) or value < 0:
@@ -151,11 +148,18 @@ def _num(value: Any, source: str, record: Any, field: str) -> float:
         raise InputError("missing price", source=source, record=record, field=field)
     if isinstance(value, bool):
         raise InputError(f"not a number: {value!r}", source=source, record=record, field=field)
+    if isinstance(value, str) and len(value.strip()) > 100:
+        raise InputError(f"not a price: a number of {len(value.strip())} characters",
+                         source=source, record=record, field=field)
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"not a number: {value!r}", source=source, record=record,
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"not a number: {str(value)[:40]!r}", source=source, record=record,
                          field=field) from None
+    if not math.isfinite(number):
+        raise InputError(f"not a finite number: {str(value)[:40]!r}", source=source,
+                         record=record, field=field)
+    return number
 
 
 def _text(value: Any, source: str, record: Any, field: str) -> str:
@@ -168,7 +172,7 @@ def _rows_from_mappings(
     rows: Iterable[Mapping[str, Any]], source: str, default_currency: str | None, first: int = 0
 ) -> list[Price]:
     out = []
-    for i, row in enumerate(rows, start=first):
+    for i, row in enumerate(rows, start=first + 1):
         if not isinstance(row, Mapping):
             raise InputError("expected an object", source=source, record=i)
         os_name = _text(row.get("os"), source, i, "os").lower()
@@ -200,7 +204,7 @@ def prices_from_retail_items(
     """
     linux: dict[tuple[str, str], tuple[float, str]] = {}
     windows: dict[tuple[str, str], tuple[float, str]] = {}
-    for i, item in enumerate(items):
+    for i, item in enumerate(items, start=1):
         if not isinstance(item, Mapping):
             raise InputError("expected an object", source=source, record=i)
         if item.get("type", "Consumption") != "Consumption":
@@ -236,20 +240,21 @@ def prices_from_retail_items(
 def load_prices(path: str | Path) -> PriceTable:
     """Read a price file: CSV, vmlife JSON, or Retail Prices API JSON (see the module doc).
 
+    Encodings and size bounds are those of :mod:`vmlife.io.source`. Records are numbered from
+    1: the N-th item of a JSON list, the N-th data row of a CSV file.
+
     Raises:
-        InputError: naming the file, the row and the field at fault.
+        InputError: naming the file, the record and the field at fault.
     """
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=name) from exc
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc.msg} (line {exc.lineno})", source=name) from exc
+    from ..io.source import csv_records, loads, read_text
+
+    text = read_text(path)
+    name = text.name
+    stripped = text.text.lstrip()
+    if not stripped:
+        raise InputError("empty: expected a CSV or JSON price file", source=name)
+    if stripped.startswith(("{", "[")) or Path(str(path)).suffix.lower() == ".json":
+        data = loads(text.text, name=name)
         items = data.get("Items") if isinstance(data, Mapping) else data
         if isinstance(items, list) and items and isinstance(items[0], Mapping) and (
             "retailPrice" in items[0]
@@ -257,18 +262,22 @@ def load_prices(path: str | Path) -> PriceTable:
             return prices_from_retail_items(items, name)
         if isinstance(data, Mapping) and isinstance(data.get("prices"), list):
             rows = _rows_from_mappings(data["prices"], name, data.get("currency"))
-            return PriceTable(rows, source=name, date=data.get("date"))
+            date = data.get("date")
+            return PriceTable(rows, source=name, date=date if isinstance(date, str) else None)
         raise InputError(
             "expected {'prices': [...]} or Retail Prices API items ({'Items': [...]})", source=name
         )
-    reader = csv.DictReader(io.StringIO(text))
+    records = csv_records(text)
+    first = next(records, None)
+    header = set(first[1]) if first is not None else set()
     need = {"sku", "os", "compute", "currency"}
-    missing = need - set(reader.fieldnames or ())
+    missing = need - header
     if missing:
         raise InputError(
             f"CSV header lacks {', '.join(sorted(missing))}; expected "
             "sku,os,compute,license,other,currency[,priority]",
             source=name, record="header",
         )
-    # CSV data rows start on line 2
-    return PriceTable(_rows_from_mappings(list(reader), name, None, first=2), source=name)
+    assert first is not None
+    rows = [first[1]] + [row for _, row in records]
+    return PriceTable(_rows_from_mappings(rows, name, None), source=name)

@@ -36,6 +36,7 @@ from typing import IO, Any, cast
 
 from ..errors import InputError
 from ..timeline import FORMAT, Timeline, load_timelines
+from .source import close_text, open_text, read_bytes, sniff
 
 __all__ = [
     "HISTORY_FORMATS",
@@ -314,31 +315,24 @@ def iter_records(
     if isinstance(source, Mapping | list | tuple):
         yield from _iter_parsed(source, src)
         return
-    if isinstance(source, str | os.PathLike):
-        path = os.fspath(source)
-        if path == "-":
-            yield from _iter_stream(sys.stdin, src, None, quiet)
-            return
-        try:
-            size: int | None = os.stat(path).st_size
-            fh = open(path, encoding="utf-8-sig", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", source=src) from exc
-        with fh:
-            yield from _iter_stream(fh, src, size, quiet)
-        return
-    if not hasattr(source, "read"):
+    if not isinstance(source, str | os.PathLike | bytes | bytearray) and not hasattr(
+        source, "read"
+    ):
         raise InputError(
             f"expected a path, a file or parsed JSON, got {type(source).__name__}", source=src
         )
-    if isinstance(source.read(0), bytes):
-        wrapper = io.TextIOWrapper(cast(IO[bytes], source), encoding="utf-8-sig", errors="replace")
+    size: int | None = None
+    if isinstance(source, str | os.PathLike) and os.fspath(source) != "-":
         try:
-            yield from _iter_stream(wrapper, src, None, quiet)
-        finally:
-            wrapper.detach()  # the caller's stream stays open
-        return
-    yield from _iter_stream(cast(IO[str], source), src, None, quiet)
+            size = os.stat(source).st_size
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", source=src) from exc
+    # the encoding is decided once per stream (byte-order mark), never per line
+    fh, _, _enc, owned = open_text(source, name=src)
+    try:
+        yield from _iter_stream(fh, src, size, quiet)
+    finally:
+        close_text(fh, owned)
 
 
 def _iter_parsed(data: Any, src: str) -> Iterator[RawRecord]:
@@ -601,7 +595,8 @@ def rewindable(source: Source, name: str | None = None) -> tuple[Source, str]:
     src = source_name(source, name)
     if isinstance(source, str | os.PathLike):
         if os.fspath(source) == "-":
-            return io.StringIO(sys.stdin.read()), src
+            data, _ = read_bytes("-", name=src)
+            return (io.BytesIO(data) if isinstance(data, bytes) else io.StringIO(data)), src
         return source, src
     if isinstance(source, Mapping | list | tuple):
         return source, src
@@ -609,8 +604,7 @@ def rewindable(source: Source, name: str | None = None) -> tuple[Source, str]:
     if callable(seekable) and seekable():
         return source, src
     data = source.read()  # type: ignore[union-attr]
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    return io.StringIO(text), src
+    return (io.BytesIO(data) if isinstance(data, bytes) else io.StringIO(data)), src
 
 
 def first_record(source: Source, name: str | None = None) -> RawRecord | None:
@@ -697,24 +691,34 @@ def read_input(
     :func:`vmlife.load_timelines` (kind ``"timelines"``, no anomalies); anything else goes to
     :func:`read_history`, which detects an Activity Log (either shape) or polled snapshots.
     """
-    from pathlib import Path
-
     if path == "-":
-        return read_history(sys.stdin, format=format, initial=initial, strict=strict,
+        data, _ = read_bytes("-", name="<stdin>")
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        if format == "auto" and _is_timeline_file(raw[:4096]):
+            return Reconstruction("<stdin>", "timelines", FORMAT,
+                                  timelines=load_timelines(raw, name="<stdin>"))
+        return read_history(io.BytesIO(raw), format=format, initial=initial, strict=strict,
                             quiet=quiet, name="<stdin>")
     if format == "auto":
         try:
-            with Path(path).open("rb") as fh:
+            with open(path, "rb") as fh:
                 head = fh.read(4096)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", source=path) from exc
-        if FORMAT.encode() in head:
-            try:
-                data = json.loads(Path(path).read_text(encoding="utf-8"))
-            except ValueError:
-                data = None
-            if isinstance(data, Mapping) and data.get("format") == FORMAT:
-                return Reconstruction(path, "timelines", FORMAT,
-                                      timelines=load_timelines(data, name=path))
+        if _is_timeline_file(head):
+            return Reconstruction(path, "timelines", FORMAT,
+                                  timelines=load_timelines(path, name=path))
     return read_history(path, format=format, initial=initial, strict=strict, quiet=quiet,
                         name=path)
+
+
+def _is_timeline_file(head: bytes) -> bool:
+    """Whether the first bytes of a file say ``"format": "vmlife.timeline"``, in any encoding
+    :mod:`vmlife.io.source` reads."""
+    enc, skip = sniff(head[:4])
+    text = head[skip:].decode(enc, errors="replace")
+    start = text.lstrip(" \t\r\n")
+    if not start.startswith("{") or FORMAT not in text:
+        return False
+    key = text.find('"format"')
+    return key >= 0 and text.find(FORMAT, key) >= 0

@@ -26,6 +26,7 @@ from ..billing.prices import PriceTable
 from ..lifecycle import lifecycle
 from ..timeline import Timeline
 from ..timeutil import TimeLike, to_datetime, to_epoch
+from .escape import mpl_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.artist import Artist
@@ -56,7 +57,7 @@ def _colour(state_id: str | None) -> str:
 
 
 def _label(vm: str) -> str:
-    return vm.rstrip("/").rsplit("/", 1)[-1]
+    return mpl_text(vm.rstrip("/").rsplit("/", 1)[-1])
 
 
 def plot_timeline(
@@ -155,7 +156,7 @@ def plot_timeline(
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
     ax.set_axisbelow(True)
 
-    handles: list[Artist] = [Patch(facecolor=c, label=s) for s, c in seen_states.items()]
+    handles: list[Artist] = [Patch(facecolor=c, label=mpl_text(s)) for s, c in seen_states.items()]
     handles.append(Patch(facecolor="#ffffff", edgecolor="#555555", hatch="////",
                          label="compute not billed"))
     if cost and result.runs:
@@ -171,9 +172,11 @@ def plot_timeline(
               fontsize="small", frameon=False)
     sample = " (sample prices)" if result.prices.sample else ""
     ax.set_title(
-        title
-        or f"Billing under edition {ed.id} ({ed.date}): total {result.total_cost:.2f} "
-        f"{result.currency}{sample}",
+        mpl_text(
+            title
+            or f"Billing under edition {ed.id} ({ed.date}): total {result.total_cost:.2f} "
+            f"{result.currency}{sample}"
+        ),
         fontsize="medium",
     )
     return ax

@@ -10,7 +10,15 @@ from __future__ import annotations
 import html
 import unicodedata
 
-__all__ = ["dot_html", "dot_string", "html_text", "mermaid_text", "plain_line"]
+__all__ = [
+    "dot_html",
+    "dot_string",
+    "html_text",
+    "mermaid_text",
+    "mpl_text",
+    "plain_line",
+    "terminal_text",
+]
 
 _REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
@@ -63,3 +71,32 @@ def mermaid_text(text: str) -> str:
 def html_text(text: str) -> str:
     """Text inside HTML (element content or a quoted attribute value)."""
     return html.escape(text, quote=True)
+
+
+def _no_surrogates(text: str) -> str:
+    """Lone surrogates (from JSON ``\\ud800`` escapes) become U+FFFD; nothing can encode them."""
+    if text.isascii():
+        return text
+    return "".join(_REPLACEMENT if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
+def terminal_text(text: str, encoding: str | None = None) -> str:
+    """One line for a terminal: control characters (ANSI escape sequences start with one,
+    ESC) and lone surrogates become U+FFFD, line breaks spaces; characters ``encoding`` cannot
+    write become ``?``.
+    """
+    line = plain_line(_no_surrogates(text)) if not text.isprintable() else _no_surrogates(text)
+    if encoding and not line.isascii():
+        try:
+            line.encode(encoding)
+        except UnicodeEncodeError:
+            line = line.encode(encoding, errors="replace").decode(encoding)
+        except LookupError:
+            pass
+    return line
+
+
+def mpl_text(text: str) -> str:
+    """Text matplotlib draws as it is: every ``$`` escaped, so no maths mode is ever entered
+    (matplotlib parses text between two unescaped dollars as mathtext), and one line."""
+    return plain_line(_no_surrogates(text)).replace("$", r"\$")
