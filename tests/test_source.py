@@ -137,7 +137,7 @@ def test_open_text_decodes_a_stream_once_and_leaves_the_callers_stream_open() ->
     from vmlife.io.source import close_text
 
     raw = io.BytesIO(("line1\nline2\n").encode("utf-16"))
-    fh, name, enc, owned = open_text(raw)
+    fh, _name, enc, owned = open_text(raw)
     assert (fh.readline(), fh.readline(), enc, owned) == ("line1\n", "line2\n", "utf-16-le", False)
     close_text(fh, owned)
     assert not raw.closed

@@ -100,8 +100,9 @@ _ONE_SECOND = timedelta(seconds=1)
 #: Longest fraction of a second :func:`from_iso_exact` reads (a float epoch needs at most 52).
 MAX_FRACTION_DIGITS = 60
 _ISO = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,%d}))?(Z|z|[+-]\d\d:\d\d)?"
-    % MAX_FRACTION_DIGITS
+    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,"
+    + str(MAX_FRACTION_DIGITS)
+    + r"}))?(Z|z|[+-]\d\d:\d\d)?"
 )
 
 

@@ -18,6 +18,7 @@ Accepted inputs (:func:`load_prices` detects which):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -169,10 +170,13 @@ def _text(value: Any, source: str, record: Any, field: str) -> str:
 
 
 def _rows_from_mappings(
-    rows: Iterable[Mapping[str, Any]], source: str, default_currency: str | None, first: int = 0
+    rows: Iterable[Mapping[str, Any]],
+    source: str,
+    default_currency: str | None,
+    numbers: Iterable[int] | None = None,
 ) -> list[Price]:
     out = []
-    for i, row in enumerate(rows, start=first + 1):
+    for i, row in zip(numbers or itertools.count(1), rows, strict=False):
         if not isinstance(row, Mapping):
             raise InputError("expected an object", source=source, record=i)
         os_name = _text(row.get("os"), source, i, "os").lower()
@@ -279,5 +283,6 @@ def load_prices(path: str | Path) -> PriceTable:
             source=name, record="header",
         )
     assert first is not None
-    rows = [first[1]] + [row for _, row in records]
-    return PriceTable(_rows_from_mappings(rows, name, None), source=name)
+    numbered = [first, *records]
+    prices = _rows_from_mappings([r for _, r in numbered], name, None, [n for n, _ in numbered])
+    return PriceTable(prices, source=name)

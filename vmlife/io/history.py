@@ -36,7 +36,7 @@ from typing import IO, Any, cast
 
 from ..errors import InputError
 from ..timeline import FORMAT, Timeline, load_timelines
-from .source import close_text, open_text, read_bytes, sniff
+from .source import ByteSource, close_text, open_text, read_bytes, sniff
 
 __all__ = [
     "HISTORY_FORMATS",
@@ -328,7 +328,7 @@ def iter_records(
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", source=src) from exc
     # the encoding is decided once per stream (byte-order mark), never per line
-    fh, _, _enc, owned = open_text(source, name=src)
+    fh, _, _enc, owned = open_text(cast(ByteSource, source), name=src)
     try:
         yield from _iter_stream(fh, src, size, quiet)
     finally:

@@ -222,7 +222,7 @@ def _fill_from_row(
         if st is None:
             reading.unknown_codes.append(power_text)
         else:
-            state = state.replace(power=st.id, error_code=state.error_code, **extra)
+            state = state.replace({"power": st.id, **extra}, error_code=state.error_code)
     prov = obj.get("provisioningState", props.get("provisioningState"))
     if state.provisioning is None and prov is not None:
         if not isinstance(prov, str):
@@ -242,7 +242,7 @@ def _fill_from_row(
     return reading
 
 
-def _portal_display(text: str, lc: Lifecycle) -> tuple[Any, dict[str, str]]:
+def _portal_display(text: str, lc: Lifecycle) -> tuple[Any, dict[str, str | None]]:
     """The power state of a display text, and other axes it implies.
 
     Reads the instance view's ``displayStatus`` ("VM deallocated") and the portal's status texts
@@ -259,7 +259,7 @@ def _portal_display(text: str, lc: Lifecycle) -> tuple[Any, dict[str, str]]:
         inner = rest[:-1].strip()
         st = parse_display(f"VM {inner}", lc)
         if st is not None:
-            extra: dict[str, str] = {}
+            extra: dict[str, str | None] = {}
             if head == "hibernated" and "hibernation" in lc.axes:
                 found = [s for s in lc.states_on("hibernation") if s.id == "hibernated"]
                 if found:

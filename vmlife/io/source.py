@@ -233,7 +233,7 @@ def open_text(
     """
     src = name_of(source, name)
     if isinstance(source, bytes | bytearray):
-        return _wrap(io.BytesIO(bytes(source)), src) + (True,)
+        return (*_wrap(io.BytesIO(bytes(source)), src), True)
     if isinstance(source, str | os.PathLike):
         if os.fspath(source) == "-":
             buf = getattr(sys.stdin, "buffer", None)
@@ -242,10 +242,10 @@ def open_text(
             stream, _, enc = _wrap(buf, src)
             return stream, src, enc, False
         try:
-            raw = open(source, "rb")  # noqa: SIM115 - closed by the caller
+            raw = open(source, "rb")
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", source=src) from exc
-        return _wrap(raw, src) + (True,)
+        return (*_wrap(raw, src), True)
     if isinstance(source.read(0), bytes):
         stream, _, enc = _wrap(cast(IO[bytes], source), src)
         return stream, src, enc, False
