@@ -278,11 +278,16 @@ def test_price_csv_and_json(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "record", "field"),
     [
-        ("sku,os,compute,license,other,currency\nX,linux,-1,0,0,USD\n", 0, "compute"),
-        ("sku,os,compute,license,other,currency\nX,windows,1,,0,USD\n", 2, "license"),
-        ("sku,os,compute,license,other,currency\nX,linux,abc,0,0,USD\n", 2, "compute"),
+        # records are numbered from 1 (the first data row) for every kind of fault (#14 item 9)
+        ("sku,os,compute,license,other,currency\nX,linux,-1,0,0,USD\n", 1, "compute"),
+        ("sku,os,compute,license,other,currency\nX,windows,1,,0,USD\n", 1, "license"),
+        ("sku,os,compute,license,other,currency\nX,linux,abc,0,0,USD\n", 1, "compute"),
         ("sku,os,license,other,currency\nX,linux,0,0,USD\n", "header", None),
-        ("sku,os,compute,license,other,currency\nX,mac,1,0,0,USD\n", 0, "os"),
+        ("sku,os,compute,license,other,currency\nX,mac,1,0,0,USD\n", 1, "os"),
+        ("sku,os,compute,license,other,currency\nX,linux,1,0,0,USD\nY,mac,1,0,0,USD\n",
+         2, "os"),
+        ("sku,os,compute,license,other,currency\nX,linux,1,0,0,USD\n\nY,linux,x,0,0,USD\n",
+         3, "compute"),
     ],
 )
 def test_bad_prices_name_the_record_and_field(
