@@ -591,7 +591,8 @@ def test_cli_timeline_format_initial_and_strict(tmp_path: Path, capsys: Any) -> 
     err = capsys.readouterr().err
     assert str(path) in err and "record $[" in err and "field 'operationName'" in err
     code, text = run("timeline", str(path), "--format", "export", "--json")
-    assert code == 0 and json.loads(text)["counts"]["anomalies"] == 18
+    # nothing usable: the anomalies are printed, and the exit status says so (#14)
+    assert code == 2 and json.loads(text)["counts"]["anomalies"] == 18
     code, _ = run("timeline", str(path), "--initial", "parked")
     assert code == 2 and "valid choices" in capsys.readouterr().err
     code, text = run("timeline", str(path), "--initial", "none", "--json")

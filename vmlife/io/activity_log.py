@@ -16,6 +16,12 @@ the storage-export sample in the same docs, whose records start ``"resultType": 
   accepted too), ``resultSignature`` (``"Succeeded.Created"``, ``"Failed.Conflict"``),
   ``correlationId``, an upper-case ``resourceId`` and ``properties``.
 
+* **Log Analytics ``AzureActivity`` rows** (``"azureactivity"``), as Activity Logs routed to a
+  workspace or Sentinel arrive: ``az monitor log-analytics query`` JSON (every value a string)
+  or the portal's CSV export. Each row is read as the export record it mirrors (see
+  :func:`_from_azure_activity`; source: the Azure Monitor Logs table reference "AzureActivity",
+  learn.microsoft.com/azure/azure-monitor/reference/tables/azureactivity).
+
 The container may be a JSON array, an object with a ``value`` (REST page) or ``records``
 (export blob, Event Hubs message) list, or JSON Lines; see :mod:`vmlife.io.history`. The shape
 is detected per record unless ``format`` says.
@@ -107,6 +113,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -142,8 +149,8 @@ __all__ = [
 ]
 
 #: Record shapes: detect per record, REST/portal, storage/Event Hubs export.
-FORMATS = ("auto", "rest", "export")
-ActivityLogFormat = Literal["auto", "rest", "export"]
+FORMATS = ("auto", "rest", "export", "azureactivity")
+ActivityLogFormat = Literal["auto", "rest", "export", "azureactivity"]
 
 GUEST_SHUTDOWN_NOTE = (
     "Guest-OS shutdowns are not in the Activity Log: a VM shut down from inside its OS ends "
@@ -251,7 +258,8 @@ def read_activity_log(
     Args:
         source: a path (``"-"`` for standard input), an open file, or parsed JSON (a list of
             events, or an object with ``value`` or ``records``). It is never modified.
-        format: ``"auto"`` (detect per record), ``"rest"`` or ``"export"``.
+        format: ``"auto"`` (detect per record), ``"rest"``, ``"export"`` or
+            ``"azureactivity"``.
         initial: the state of every VM before its first event (a power-state id such as
             ``"deallocated"``, ``"axis.id"``, or ``"none"`` for no VM), or a mapping from VM
             name or resource id to such a state; VMs it does not name are inferred.
@@ -336,7 +344,7 @@ class _Reader:
         try:
             parsed = self._parse(rec)
         except _Bad as bad:
-            rid = rec.get("resourceId")
+            rid = rec.get("resourceId", rec.get("_ResourceId", rec.get("ResourceId")))
             vm = _last_segment(rid) if isinstance(rid, str) and rid.strip() else None
             self.anomaly(raw, bad.reason, bad.field, vm)
             return
@@ -364,6 +372,8 @@ class _Reader:
 
     def _parse(self, rec: Mapping[str, Any]) -> Any:
         shape = self.fmt if self.fmt != "auto" else _detect(rec)
+        if shape == "azureactivity":
+            rec = _from_azure_activity(rec)
         op_name = _named(rec, "operationName")
         if op_name is None:
             raise _Bad("operationName", "missing")
@@ -385,7 +395,7 @@ class _Reader:
                 raise _Bad("status", f"unknown status {status_text!r}")
             time_field = "eventTimestamp"
             sub = _named(rec, "subStatus")
-        else:
+        else:  # export, and AzureActivity rows translated to it
             status, sub = _export_status(rec)
             time_field = "time"
         t = _time(rec, time_field)
@@ -420,7 +430,84 @@ def _detect(rec: Mapping[str, Any]) -> str:
         return "rest"
     if "time" in rec or "resultType" in rec or "resultSignature" in rec:
         return "export"
+    if "OperationNameValue" in rec or "ActivityStatusValue" in rec:
+        return "azureactivity"
     return "rest"
+
+
+#: AzureActivity column -> the export field it carries (Azure Monitor Logs table reference,
+#: "AzureActivity", learn.microsoft.com/azure/azure-monitor/reference/tables/azureactivity).
+_AZURE_ACTIVITY = (
+    ("TimeGenerated", "time"),
+    ("OperationNameValue", "operationName"),
+    ("ActivityStatusValue", "resultType"),
+    ("CorrelationId", "correlationId"),
+    ("EventDataId", "eventDataId"),
+)
+
+
+def _from_azure_activity(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A Log Analytics ``AzureActivity`` row as the export record it mirrors.
+
+    Columns (Azure Monitor Logs reference, table "AzureActivity"): ``TimeGenerated``,
+    ``OperationNameValue`` (upper case), ``ActivityStatusValue`` (Start, Accept, Success,
+    Failure), ``ActivitySubstatusValue`` (Created, OK, Conflict...), ``_ResourceId`` (lower
+    case) or ``ResourceId``, ``CorrelationId``, ``EventDataId`` and ``Properties``, a JSON
+    object or its text (``az monitor log-analytics query`` prints every value as a string).
+    The portal's CSV export names the time column ``TimeGenerated [UTC]`` and may write it as
+    ``3/4/2024, 6:00:00.000 PM``; vmlife reads that as month/day/year in UTC (its choice: the
+    portal writes the column in the viewer's locale, and the US form is the one it uses by
+    default). Empty strings are missing values.
+    """
+    out: dict[str, Any] = {}
+    for column, key in _AZURE_ACTIVITY:
+        value = rec.get(column)
+        if value is None and column == "TimeGenerated":
+            value = rec.get("TimeGenerated [UTC]")
+        if value is not None and value != "":
+            out[key] = value
+    if isinstance(out.get("time"), str):
+        out["time"] = _portal_time(out["time"])
+    sub = rec.get("ActivitySubstatusValue")
+    status = out.get("resultType")
+    if isinstance(sub, str) and sub.strip() and isinstance(status, str):
+        out["resultSignature"] = f"{status}.{sub.strip()}"
+    rid = rec.get("_ResourceId") or rec.get("ResourceId")
+    if rid not in (None, ""):
+        out["resourceId"] = rid
+    props = rec.get("Properties", rec.get("Properties_d"))
+    if isinstance(props, str) and props.strip():
+        from .source import loads
+
+        try:
+            props = loads(props, name="<row>")
+        except InputError as exc:
+            raise _Bad("Properties", exc.reason) from None
+    if isinstance(props, Mapping):
+        out["properties"] = props
+    elif props not in (None, ""):
+        raise _Bad("Properties", f"expected a JSON object, got {_type(props)}")
+    return out
+
+
+_US_TIME = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4}),?\s+(\d{1,2}):(\d\d):(\d\d)(?:\.(\d{1,7}))?\s*([AaPp][Mm])?"
+)
+
+
+def _portal_time(text: str) -> str:
+    """``3/4/2024, 6:00:00.000 PM`` as ``2024-03-04T18:00:00.000Z``; other text unchanged."""
+    m = _US_TIME.fullmatch(text.strip())
+    if m is None:
+        return text
+    month, day, year, hour, minute, second, frac, half = m.groups()
+    h = int(hour)
+    if half:
+        if not 1 <= h <= 12:
+            return text
+        h = h % 12 + (12 if half.lower() == "pm" else 0)
+    fraction = f".{frac}" if frac else ""
+    return f"{year}-{int(month):02d}-{int(day):02d}T{h:02d}:{minute}:{second}{fraction}Z"
 
 
 def _type(value: Any) -> str:

@@ -35,8 +35,9 @@ def add_commands(sub: Any) -> None:
     s.add_argument(
         "--format",
         default="auto",
-        choices=("auto", "rest", "export", "snapshots"),
-        help="the input: detect (default), Activity Log REST or export shape, or snapshots",
+        choices=("auto", "rest", "export", "azureactivity", "snapshots"),
+        help="the input: detect (default), Activity Log REST or export shape, Log Analytics "
+        "AzureActivity rows (JSON or the portal's CSV export), or snapshots",
     )
     s.add_argument(
         "--initial",
@@ -62,6 +63,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
     )
     if args.json:
         dump(result.to_dict(), out)
+        result.require_usable()  # the anomalies are printed; then exit 2 if nothing was usable
         return 0
     kind = "Activity Log" if result.kind == "activity_log" else "snapshots"
     print(f"{result.source}: {kind} ({result.format}), {len(result.timelines)} VMs", file=out)
@@ -116,6 +118,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
         print(f"Unknown status codes: {codes}", file=out)
     for note in result.notes:
         print(f"Note: {note}", file=out)
+    result.require_usable()
     return 0
 
 

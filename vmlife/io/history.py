@@ -19,6 +19,14 @@ Files are read as a stream, so memory grows with what is kept, not with the file
   buffer, so a large array is never held whole. A syntax error here ends the read with an
   :class:`~vmlife.errors.InputError`: past it there is no telling where the next record starts.
 
+* **CSV** with an ``OperationNameValue`` column: the Log Analytics portal's export of the
+  ``AzureActivity`` table, one record per data row (``record N`` from 1).
+* **Parquet** (a file starting with ``PAR1``): rows of ``pandas.json_normalize(events)``
+  written out, read batch by batch with pyarrow (:mod:`vmlife.io.parquet`).
+
+The encoding of a text file is decided once, by its byte-order mark (:mod:`vmlife.io.source`):
+UTF-8 with or without one, UTF-16 and UTF-32 are read.
+
 A progress bar (tqdm) is shown on standard error while reading a file, only when standard
 error is a terminal, ``quiet`` is false and tqdm is installed; it is never a dependency.
 """
@@ -36,6 +44,8 @@ from typing import IO, Any, cast
 
 from ..errors import InputError
 from ..timeline import FORMAT, Timeline, load_timelines
+from .parquet import MAGIC as PARQUET_MAGIC
+from .parquet import iter_parquet
 from .source import ByteSource, close_text, open_text, read_bytes, sniff
 
 __all__ = [
@@ -213,6 +223,30 @@ class Reconstruction:
             "unknown_codes": dict(self.unknown_codes),
         }
 
+    def require_usable(self) -> Reconstruction:
+        """This reconstruction, if any record in it could be used; the commands call it so an
+        input of which nothing is usable exits with status 2 rather than an empty bill.
+
+        Raises:
+            InputError: no timeline came out: the input held no records, or every record was
+                an anomaly or about something else (says which, with the first anomaly).
+        """
+        if self.timelines:
+            return self
+        c = self.counts
+        if self.kind == "timelines":
+            reason = "the timeline file holds no timelines"
+        elif c.read == 0:
+            reason = "no records in the input"
+        else:
+            reason = (f"no record could be used: {c.read} read, {c.anomalies} in anomalies, "
+                      f"{c.ignored} about other resources or operations no plugin maps")
+            if self.anomalies:
+                a = self.anomalies[0]
+                field = f", field {a.field!r}" if a.field else ""
+                reason += f"; first anomaly ({a.record}{field}): {a.reason}"
+        raise InputError(reason, source=self.source)
+
     def to_json(self, **kw: Any) -> str:
         """JSON text of :meth:`to_dict` (indented by 2 unless told otherwise)."""
         kw.setdefault("indent", 2)
@@ -325,8 +359,14 @@ def iter_records(
     if isinstance(source, str | os.PathLike) and os.fspath(source) != "-":
         try:
             size = os.stat(source).st_size
+            with open(source, "rb") as head:
+                magic = head.read(4)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", source=src) from exc
+        if magic == PARQUET_MAGIC:
+            for index, (where, rec) in enumerate(iter_parquet(os.fspath(source), src)):
+                yield RawRecord(index, where, rec)
+            return
     # the encoding is decided once per stream (byte-order mark), never per line
     fh, _, _enc, owned = open_text(cast(ByteSource, source), name=src)
     try:
@@ -377,15 +417,64 @@ def _iter_stream(fh: IO[str], src: str, size: int | None, quiet: bool) -> Iterat
                     value = RawRecord(0, "line 1", problem=_why(exc))
                 yield from _iter_lines(fh, value, src, bar)
                 return
+            elif _is_csv_header(head):
+                yield from _iter_csv(fh, first, src, bar)
+                return
             elif not head.startswith("["):
                 raise InputError(
-                    "not JSON or JSON Lines: expected '[' or '{' at the start",
+                    "not JSON, JSON Lines or an AzureActivity CSV export: expected '[' or '{' "
+                    "at the start, or a CSV header with OperationNameValue",
                     source=src,
                     record="line 1",
                 )
             yield from _Document(fh, first, src, bar).records()
     except UnicodeDecodeError as exc:  # only for streams opened by the caller
         raise InputError(f"not UTF-8 text: {exc.reason}", source=src) from exc
+
+
+def _is_csv_header(line: str) -> bool:
+    """A CSV header of the Log Analytics AzureActivity table (the portal's CSV export)."""
+    return "OperationNameValue" in line and "," in line
+
+
+def _iter_csv(fh: IO[str], first: str, src: str, bar: Progress) -> Iterator[RawRecord]:
+    """Rows of a CSV file as records keyed by the header; ``record N`` counts data rows from 1.
+
+    A column header's `` [UTC]`` suffix (the portal adds it to times) is kept: the Activity Log
+    reader knows ``TimeGenerated [UTC]``. A row csv cannot split (a field over the size limit,
+    broken quoting) is a record with a problem; reading goes on at the next line.
+    """
+    import csv
+    import itertools
+
+    lines = itertools.chain([first], fh)
+    reader = csv.reader(lines)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (csv.Error, StopIteration) as exc:
+        raise InputError(f"not valid CSV: {exc}", source=src, record="header") from None
+    index = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = f"a field longer than {csv.field_size_limit()} characters"
+            yield RawRecord(index, f"record {index + 1}", problem=f"not valid CSV: {reason}")
+            index += 1
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(header):
+            yield RawRecord(index, f"record {index + 1}",
+                            problem=f"{len(row)} fields but the header has {len(header)}")
+        else:
+            yield RawRecord(index, f"record {index + 1}", dict(zip(header, row, strict=False)))
+        index += 1
+    bar.update(0)
 
 
 def _iter_lines(fh: IO[str], first: Any, src: str, bar: Progress) -> Iterator[RawRecord]:
@@ -623,7 +712,7 @@ def first_record(source: Source, name: str | None = None) -> RawRecord | None:
 
 
 #: Input formats :func:`read_history` takes: detect, the two Activity Log shapes, snapshots.
-HISTORY_FORMATS = ("auto", "rest", "export", "snapshots")
+HISTORY_FORMATS = ("auto", "rest", "export", "azureactivity", "snapshots")
 
 
 def read_history(

@@ -76,7 +76,7 @@ def build_report(
     """
     from ..io.history import read_input
 
-    history = read_input(source, quiet=quiet)
+    history = read_input(source, quiet=quiet).require_usable()
     timelines = history.timelines
     last = [t.last_change for t in timelines if t.last_change is not None]
     stop = to_epoch(end) if end is not None else (max(last) if last else None)
