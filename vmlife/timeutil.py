@@ -97,8 +97,10 @@ def _ymdhms(dt: datetime) -> str:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_SECOND = timedelta(seconds=1)
-#: Longest fraction of a second :func:`from_iso_exact` reads (a float epoch needs at most 52).
-MAX_FRACTION_DIGITS = 60
+#: Longest fraction of a second :func:`from_iso_exact` reads. A float of today's epoch needs
+#: at most 23 digits; one within a second of 1970 may need up to 1074 (a subnormal's exact
+#: decimal expansion), which is the bound.
+MAX_FRACTION_DIGITS = 1080
 _ISO = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,"
     + str(MAX_FRACTION_DIGITS)
@@ -120,7 +122,7 @@ def iso_exact(epoch: float) -> str:
     if isinstance(epoch, bool) or not math.isfinite(epoch):
         raise ValueError(f"not a finite time: {epoch!r}")
     with localcontext() as ctx:
-        ctx.prec = 200
+        ctx.prec = 1200
         exact = Decimal(epoch)
         whole = int(exact.to_integral_value(rounding=ROUND_FLOOR))
         frac = exact - whole
@@ -158,5 +160,5 @@ def from_iso_exact(text: str) -> float:
     if not fraction:
         return float(whole)
     with localcontext() as ctx:
-        ctx.prec = 200
+        ctx.prec = 1200
         return float(Decimal(whole) + Decimal("0." + fraction))
