@@ -97,6 +97,7 @@ def _ymdhms(dt: datetime) -> str:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_SECOND = timedelta(seconds=1)
+_END_OF_9999 = 253402300800.0  # 10000-01-01T00:00:00Z
 #: Longest fraction of a second :func:`from_iso_exact` reads. A float of today's epoch needs
 #: at most 23 digits; one within a second of 1970 may need up to 1074 (a subnormal's exact
 #: decimal expansion), which is the bound.
@@ -161,4 +162,7 @@ def from_iso_exact(text: str) -> float:
         return float(whole)
     with localcontext() as ctx:
         ctx.prec = 1200
-        return float(Decimal(whole) + Decimal("0." + fraction))
+        t = float(Decimal(whole) + Decimal("0." + fraction))
+    if t >= _END_OF_9999:
+        raise ValueError(f"not a real time: {text[:60]!r} rounds past the year 9999")
+    return t
