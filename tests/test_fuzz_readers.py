@@ -202,8 +202,11 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
                            data[: n // 2] + b"[" * depth])
     if kind == 5:  # huge numbers
         digits = rng.choice([400, 4301, 50_000])
-        return rng.choice([b"[" + b"9" * digits + b"]", data.replace(b"0.", b"9" * digits + b".", 1),
-                           data.replace(b'"2024', b"1" + b"0" * digits + b',"2024', 1)])
+        return rng.choice([
+            b"[" + b"9" * digits + b"]",
+            data.replace(b"0.", b"9" * digits + b".", 1),
+            data.replace(b'"2024', b"1" + b"0" * digits + b',"2024', 1),
+        ])
     if kind == 6:  # NaN and friends
         return data.replace(b'"', b"NaN,", 1) if rng.random() < 0.3 else data.replace(
             b"0", rng.choice([b"NaN", b"Infinity", b"-Infinity", b"1e999"]), 1)
