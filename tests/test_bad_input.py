@@ -207,6 +207,24 @@ def test_6_table_output_survives_lone_surrogates_and_drops_ansi(tmp_path: Path) 
     out.flush()
     text = raw.getvalue().decode("utf-8")
     assert "\x1b" not in text and "bad\ufffdname" in text and "[31mred" in text
+    # the timeline and bill commands print names outside tables too (headers, anomalies)
+    events = [
+        {"operationName": {"value": "Microsoft.Compute/virtualMachines/start/action"},
+         "status": {"value": s}, "eventTimestamp": t, "correlationId": "c",
+         "resourceId": RID + "\x1b[2Jx\ud800y", "eventDataId": s}
+        for s, t in (("Started", "2024-03-04T08:00:00Z"), ("Succeeded", "2024-03-04T08:01:00Z"))
+    ] + [{"operationName": {"value": "Microsoft.Compute/virtualMachines/start/action"},
+          "resourceId": RID + "\x1b[31mz", "correlationId": "d", "status": {"value": "Bad"},
+          "eventTimestamp": "2024-03-04T08:00:00Z"}]
+    log = tmp_path / "log.json"
+    log.write_text(json.dumps(events))
+    for cmd in ("timeline", "bill"):
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict")
+        assert main([cmd, str(log)], out=out) == 0, cmd
+        out.flush()
+        text = raw.getvalue().decode("utf-8")
+        assert "\x1b" not in text and "x\ufffdy" in text, cmd
     ascii_raw = io.BytesIO()
     ascii_out = io.TextIOWrapper(ascii_raw, encoding="ascii", errors="strict")
     assert main(["status", str(path)], out=ascii_out) == 0

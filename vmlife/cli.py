@@ -46,6 +46,15 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str], out: TextIO) -> 
         print(fmt.format(*row).rstrip(), file=out)
 
 
+def say(text: str, out: TextIO) -> None:
+    """Print text that may hold names from the input: each line made safe for a terminal
+    (control characters such as ANSI escapes and lone surrogates become U+FFFD)."""
+    from .render.escape import terminal_text
+
+    enc = getattr(out, "encoding", None)
+    print("\n".join(terminal_text(line, enc) for line in text.split("\n")), file=out)
+
+
 def dump(obj: Any, out: TextIO) -> None:
     json.dump(obj, out, indent=2)
     out.write("\n")

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any, TextIO
 
-from ..cli import dump, table
+from ..cli import dump, say, table
 from ..errors import InputError
 
 __all__ = ["add_commands"]
@@ -132,10 +132,10 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
         table([list(r.values()) for r in rows], list(rows[0]) if rows else ["vm"], out)
         print(f"\nTotal: {result.total_cost} {result.currency}", file=out)
         for note in result.notes:
-            print(f"Note: {note}", file=out)
+            say(f"Note: {note}", out)
         for a in anomalies:
             where = f"{a.record}" + (f", field {a.field!r}" if a.field else "")
-            print(f"Anomaly ({where}, VM {a.vm or '?'}): {a.reason}", file=out)
+            say(f"Anomaly ({where}, VM {a.vm or '?'}): {a.reason}", out)
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from ..cli import dump, table
+from ..cli import dump, say, table
 from ..timeutil import to_datetime
 
 __all__ = ["add_commands", "cmd_timeline", "format_span"]
@@ -66,7 +66,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
         result.require_usable()  # the anomalies are printed; then exit 2 if nothing was usable
         return 0
     kind = "Activity Log" if result.kind == "activity_log" else "snapshots"
-    print(f"{result.source}: {kind} ({result.format}), {len(result.timelines)} VMs", file=out)
+    say(f"{result.source}: {kind} ({result.format}), {len(result.timelines)} VMs", out)
     for tl in result.timelines:
         print(file=out)
         head = tl.vm
@@ -77,7 +77,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
         if init is not None:
             before = init["state"] or "no VM"
             head += f"\n  before the first event: {before} ({init['how']})"
-        print(head, file=out)
+        say(head, out)
         table(
             [
                 (
@@ -115,9 +115,9 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
     )
     if result.unknown_codes:
         codes = ", ".join(f"{k} ({v})" for k, v in sorted(result.unknown_codes.items()))
-        print(f"Unknown status codes: {codes}", file=out)
+        say(f"Unknown status codes: {codes}", out)
     for note in result.notes:
-        print(f"Note: {note}", file=out)
+        say(f"Note: {note}", out)
     result.require_usable()
     return 0
 
