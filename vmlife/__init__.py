@@ -28,6 +28,7 @@ from .errors import (
     UnknownNameError,
     VmlifeError,
 )
+from .io.inventory import Inventory, VMInfo, read_inventory
 from .lifecycle import Lifecycle, lifecycle
 from .model import Axis, Operation, Phase, State, VMState
 from .plugins import hookimpl, list_plugins, registered
@@ -42,6 +43,7 @@ __all__ = [
     "ConflictError",
     "DefinitionError",
     "InputError",
+    "Inventory",
     "Lifecycle",
     "Operation",
     "OperationNotAllowed",
@@ -54,6 +56,7 @@ __all__ = [
     "Timeline",
     "Timing",
     "UnknownNameError",
+    "VMInfo",
     "VMState",
     "VmlifeError",
     "__version__",
@@ -64,6 +67,7 @@ __all__ = [
     "list_plugins",
     "load_timelines",
     "parse_code",
+    "read_inventory",
     "read_statuses",
     "registered",
     "statuses_for",

@@ -68,6 +68,7 @@ __all__ = [
     "csv_records",
     "decode",
     "loads",
+    "loads_many",
     "name_of",
     "open_text",
     "read_bytes",
@@ -396,6 +397,41 @@ def loads(text: str, *, name: str = "<data>", record: Any = None, field: str | N
                          record=record or f"line {text.count(chr(10), 0, end) + 1}",
                          field=field)
     return value
+
+
+def loads_many(text: str, *, name: str = "<data>") -> list[Any]:
+    """Parse one or more JSON documents written one after another (pages concatenated, or
+    JSON Lines), within the bounds of the module docstring.
+
+    ``{"Items": [...]}{"Items": [...]}`` and the same with newlines between the documents both
+    give two documents. A document that does not parse is an :class:`InputError` naming its
+    line: past it there is no telling where the next one starts.
+
+    Raises:
+        InputError: no document, not JSON, or beyond a bound.
+    """
+    if _too_deep(text):
+        raise InputError(f"not read: JSON nested deeper than {MAX_DEPTH} levels", source=name)
+    out: list[Any] = []
+    pos = _skip_ws(text, 0)
+    while pos < len(text):
+        line = text.count("\n", 0, pos) + 1
+        try:
+            value, pos = _DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", source=name,
+                             record=f"line {exc.lineno}") from None
+        except _Refused as exc:
+            raise InputError(f"not valid JSON: {exc}", source=name,
+                             record=f"line {line}") from None
+        except RecursionError:
+            raise InputError("not read: JSON nested too deeply", source=name,
+                             record=f"line {line}") from None
+        out.append(value)
+        pos = _skip_ws(text, pos)
+    if not out:
+        raise InputError("empty: expected JSON", source=name)
+    return out
 
 
 def _skip_ws(text: str, pos: int) -> int:
