@@ -301,11 +301,15 @@ def test_failure_codes_come_from_status_message_then_sub_status() -> None:
     result = read_activity_log(events)
     tl = result.timelines[0]
     assert result.initial["web-1"]["state"] == "deallocated"
-    assert [(s.state.error_code, s.state.power, iso(s.start)) for s in tl] == [
-        (None, "deallocated", "2024-01-01T08:00:00Z"),
-        ("AllocationFailed", "deallocated", "2024-01-01T08:00:30Z"),
-        ("Conflict", "deallocated", "2024-01-01T09:00:30Z"),
-        ("Failed", "deallocated", "2024-01-01T10:00:30Z"),
+    # each Started-to-Failed span shows the transitional provisioning state (updating)
+    assert [(s.state.error_code, s.state.provisioning, s.state.power, iso(s.start))
+            for s in tl] == [
+        (None, "updating", "deallocated", "2024-01-01T08:00:00Z"),
+        ("AllocationFailed", "failed", "deallocated", "2024-01-01T08:00:30Z"),
+        (None, "updating", "deallocated", "2024-01-01T09:00:00Z"),
+        ("Conflict", "failed", "deallocated", "2024-01-01T09:00:30Z"),
+        (None, "updating", "deallocated", "2024-01-01T10:00:00Z"),
+        ("Failed", "failed", "deallocated", "2024-01-01T10:00:30Z"),
     ]
     assert tl.statuses_at("2024-01-01T08:10:00Z")[0]["code"] == (
         "ProvisioningState/failed/AllocationFailed"
@@ -331,13 +335,21 @@ def test_an_operation_that_never_completes_is_an_anomaly_and_strict_raises() -> 
     assert exc.value.record == a.record
 
 
-def test_a_canceled_operation_leaves_the_state() -> None:
+def test_a_canceled_operation_reaches_the_canceled_state() -> None:
     events = rest_op(
         VM1, "deallocate/action", "2024-01-01T00:00:00Z", "2024-01-01T00:00:09Z", outcome="Canceled"
     )
     result = read_activity_log(events)
-    assert "canceled" in result.anomalies[0].reason
-    assert result.counts.reconciles
+    assert not result.anomalies
+    tl = result.timelines[0]
+    # Started to Canceled is the transitional state, then ProvisioningState/canceled with the
+    # power state where the cancel found it
+    assert [(iso(s.start), s.state.provisioning, s.state.power, s.operation) for s in tl] == [
+        ("2024-01-01T00:00:00Z", "updating", "running", "deallocate"),
+        ("2024-01-01T00:00:09Z", "canceled", "running", None),
+    ]
+    assert tl.statuses_at("2024-01-01T01:00:00Z")[0]["code"] == "ProvisioningState/canceled"
+    assert result.counts.reconciles and result.counts.used == 3
 
 
 def test_a_refused_operation_is_an_anomaly_or_an_error_in_strict_mode() -> None:

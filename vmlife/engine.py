@@ -179,6 +179,7 @@ class VM:
         until: TimeLike | None = None,
         fail: str | None = None,
         fail_at: int = 0,
+        cancel: bool = False,
         **params: Any,
     ) -> VM:
         """Run one operation.
@@ -192,7 +193,17 @@ class VM:
             fail: an Azure error code: the operation fails with it. Provisioning becomes
                 ``failed`` with this code and the power state stays where the failure found it
                 (spec 000/001 "Edge cases"; 001's example ``failed/InternalOperationError``).
-            fail_at: how many phases complete before the failure (0: at once).
+            fail_at: how many phases complete before the failure (0: at once). With
+                ``until`` and no phase completed, the span from ``at`` to ``until`` shows the
+                operation's transitional provisioning state (``updating``, ``creating``...)
+                with the power state unchanged, then the failure: an Activity Log's
+                Started-to-Failed span. Azure does not document what the instance view shows
+                before a failure; this is vmlife's model.
+            cancel: the operation was canceled (an Activity Log operation that ends
+                ``Canceled``): as a failure, but provisioning becomes ``canceled`` (000:
+                "User-initiated cancel will result in this state") with no error code, and the
+                power state stays where the cancel found it (vmlife's model; Azure is silent).
+                ``fail_at`` counts the phases completed before it.
             **params: operation parameters (``generalized=True`` for create, capabilities for
                 create and update, ``hibernate=True`` for a plugin, ...).
 
@@ -226,7 +237,13 @@ class VM:
             raise OperationNotAllowed(operation, state.describe(), reasons, self.allowed())
         if lc.has_adjusters:  # a plugin may change what the operation does to this VM
             op = lc.adjusted(self, op, params)
-        if fail is None and until is None and not params and op is lc.operations[operation]:
+        if (
+            fail is None
+            and not cancel
+            and until is None
+            and not params
+            and op is lc.operations[operation]
+        ):
             # the common case: a memoised plan of (timing key, state) pairs and the end state
             # (an operation a plugin adjusted for this VM is never memoised)
             pkey = (state, operation)
@@ -244,11 +261,15 @@ class VM:
             self.clock = t
             return self
         phases = op.plan(state, params)
-        if fail is not None:
+        ends = "canceled" if cancel else "failed"
+        if cancel and fail is not None:
+            raise RunError(f"{operation}: give fail= or cancel=True, not both")
+        if cancel:
+            lc.state("provisioning", "canceled")  # raises UnknownNameError listing the states
+        if fail is not None or cancel:
             if op.provisioning is None:
                 raise RunError(
-                    f"{operation} is not a control-plane operation and cannot fail with an "
-                    f"Azure error code"
+                    f"{operation} is not a control-plane operation and cannot be {ends}"
                 )
             if not 0 <= fail_at <= len(phases):
                 raise RunError(
@@ -280,11 +301,15 @@ class VM:
             cur = cur.replace(phase.set)
             self._record(t, cur, op.id)
             t += dur
-        if fail is not None:
+        if until is not None and not durations and to_epoch(until) > t:
+            # failed or canceled before any phase: the span shows the provisioning state only
+            self._record(t, cur, op.id)
+            t = to_epoch(until)
+        if fail is not None or cancel:
             cleared: dict[str, str | None] = {
                 a.id: None for a in lc.axes.values() if a.parent and a.parent[0] == "provisioning"
             }
-            cur = cur.replace(cleared, provisioning="failed", error_code=fail)
+            cur = cur.replace(cleared, provisioning=ends, error_code=fail)
         else:
             # a deleted VM has no state on any axis, a plugin's included
             cur = VMState() if op.deletes else cur.replace(op.final)

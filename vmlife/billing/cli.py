@@ -101,7 +101,7 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
     from ..io.history import read_input
 
     source = read_input(args.file, format=args.format, initial=args.initial,
-                        strict=args.strict, quiet=args.quiet).require_usable()
+                        strict=args.strict, quiet=args.quiet, start=args.start).require_usable()
     timelines, anomalies = source.timelines, source.anomalies
     prices = load_prices(args.prices) if args.prices else None
     result = bill(

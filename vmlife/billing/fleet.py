@@ -185,9 +185,10 @@ def bill_events(
     """Bill Activity Log events (or polled snapshots) of many VMs in one call.
 
     The events are replayed into timelines by :func:`vmlife.io.history.read_history` (the
-    Started-to-Succeeded span of each operation is its transitional state), then billed by
-    :func:`bill_frame`. The anomalies found are in ``df.attrs["anomalies"]``, the reader's
-    notes in ``df.attrs["notes"]``.
+    Started-to-Succeeded span of each operation is its transitional state; a VM's state before
+    its first event holds from ``start=`` when given), then billed by :func:`bill_frame`. The
+    anomalies found are in ``df.attrs["anomalies"]``, the reader's notes in
+    ``df.attrs["notes"]``.
 
     Args:
         events: a DataFrame with one Activity Log record per row (REST or export columns, as
@@ -203,7 +204,8 @@ def bill_events(
     source: Any = events
     if isinstance(events, pd.DataFrame):
         source = [_unflatten(r) for r in events.to_dict("records")]
-    history = read_history(source, format=format, initial=initial, strict=strict, quiet=True)
+    history = read_history(source, format=format, initial=initial, strict=strict, quiet=True,
+                           start=bill_kw.get("start"))
     out = bill_frame(steps_frame(history.timelines), **bill_kw)
     out.attrs["anomalies"] = [a.as_dict() for a in history.anomalies]
     out.attrs["notes"] = [*out.attrs.get("notes", []), *history.notes]

@@ -25,6 +25,16 @@ Readings (modelling choices, stated here and in the docs):
   bill Starting, otherwise like 2023 without the Creating row).
 * OS-provisioning substates happen while the power state is running and bill as running
   (000/001: "Customers will be billed for the deployed VM on the infrastructure").
+
+Real histories, the same under every edition (vmlife's choices where the documents are silent;
+README "Billing that holds on real histories"):
+
+* A VM's state before its first Activity Log event (inferred or given) holds from the billing
+  period's start when that is earlier (``read_activity_log(start=...)``, ``bill --start``):
+  its disks bill, and compute too when it was running.
+* A failed or canceled operation's span from Started to Failed/Canceled is its transitional
+  provisioning state with the power state unchanged, so each edition bills that power state;
+  then ``ProvisioningState/failed/<code>`` or ``ProvisioningState/canceled``.
 """
 
 from __future__ import annotations

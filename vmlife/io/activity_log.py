@@ -47,23 +47,30 @@ How the history is rebuilt
    ``vm.do(op, at=<first event>, until=<Succeeded>)``, so the span from Started to Succeeded is
    the operation's transitional state (its phases are scaled to fit). An operation starting
    before the previous one ended is taken to start when it ended.
-5. **Failures.** A Failed event gives ``vm.do(op, at=<Failed>, fail=<code>)``: provisioning
-   becomes ``failed/<code>`` and the power state stays (spec 000/001 "Edge cases"). Azure does
-   not say what the instance view shows between Started and Failed; vmlife keeps the previous
-   state until the failure is logged (a choice). The code is, first found: the first
+5. **Failures.** A Failed event gives ``vm.do(op, at=<first event>, until=<Failed>,
+   fail=<code>)``: from Started to Failed the VM shows the operation's transitional
+   provisioning state (``updating``; ``creating`` for a create, ``deleting`` for a delete)
+   with its power state unchanged, then provisioning becomes ``failed/<code>`` and the power
+   state stays (spec 000/001 "Edge cases"). Azure does not say what the instance view shows
+   between Started and Failed: showing the span as the transitional state, without inventing
+   power transitions, is vmlife's choice. The code is, first found: the first
    ``error.details[].code`` in ``properties.statusMessage`` (which holds JSON text, e.g.
    ``AllocationFailed`` under ``ResourceOperationFailure``), then ``error.code`` there, then
    ``subStatus.value`` / the part of ``resultSignature`` after the dot / ``properties.statusCode``
    (an HTTP status name such as ``Conflict``), else ``"Failed"``. The order is vmlife's choice:
    the most specific code wins.
-6. **Anomalies.** A record with a missing or mistyped field, an operation with no Succeeded or
-   Failed event (never completed, or cut off at the end of the export: it is not applied), a
-   Canceled operation (vmlife cannot replay a cancel; the state is left as it was), and an
-   operation the lifecycle refuses from the rebuilt state (e.g. a start on a VM that is
-   running: perhaps a guest-OS shutdown happened, which the log does not show) become
+6. **Cancels.** An operation whose last event is Canceled gives ``vm.do(op, at=<first
+   event>, until=<Canceled>, cancel=True)``: the span shows the transitional provisioning
+   state, then provisioning becomes ``canceled`` (``ProvisioningState/canceled``; 000:
+   "User-initiated cancel will result in this state") and the power state stays where it was
+   (vmlife's choice: Azure does not say where a cancel leaves the power state).
+7. **Anomalies.** A record with a missing or mistyped field, an operation with no Succeeded,
+   Failed or Canceled event (never completed, or cut off at the end of the export: it is not
+   applied), and an operation the lifecycle refuses from the rebuilt state (e.g. a start on a
+   VM that is running: perhaps a guest-OS shutdown happened, which the log does not show) become
    :class:`~vmlife.io.history.Anomaly` entries, not errors. ``strict=True`` raises an
    :class:`~vmlife.errors.InputError` at the first one instead.
-7. **The state before the first event.** A VM whose first operation creates it had no VM
+8. **The state before the first event.** A VM whose first operation creates it had no VM
    before. ``write`` on first sight is a create unless the answer to the request says ``OK``
    rather than ``Created``. HTTP answers a PUT that creates with 201 Created and one that
    replaces with 200 OK (RFC 9110), and Azure Resource Manager follows it; that the answer is
@@ -72,9 +79,12 @@ How the history is rebuilt
    operation says ``OK`` either way, so it is not evidence). For other first operations the VM
    existed, in a stable power state the operation is allowed from: running if allowed, else
    deallocated, else stopped (vmlife's choice: deallocated before stopped as it bills nothing,
-   so a guess never invents compute charges). ``initial=`` gives it instead. Timelines start at
-   the first event: the log says nothing of the time before.
-8. **Names.** Resource ids are compared case-insensitively. A VM is named by the last segment
+   so a guess never invents compute charges). ``initial=`` gives it instead. A timeline starts at
+   the VM's first event, or at ``start=`` (the billing period's start) when that is earlier:
+   the state before the first event, inferred or given, then holds from the period start, so
+   a VM deallocated all night before its first event bills its disks for those hours (and one
+   inferred running bills compute). Without ``start`` the log says nothing of the time before.
+9. **Names.** Resource ids are compared case-insensitively. A VM is named by the last segment
    of its resource id, spelled as in the first record that is not all upper-case (the export
    upper-cases ``resourceId`` but keeps the real spelling in ``properties.entity``, which is
    used when it matches); two VMs of one name in different groups are ``group/name``. The
@@ -125,7 +135,7 @@ from ..lifecycle import Lifecycle
 from ..lifecycle import lifecycle as current_lifecycle
 from ..model import Operation, VMState
 from ..timeline import Timeline
-from ..timeutil import to_datetime, to_epoch
+from ..timeutil import TimeLike, to_datetime, to_epoch
 from .history import (
     Anomaly,
     Counts,
@@ -252,6 +262,7 @@ def read_activity_log(
     name: str | None = None,
     timing: Timing | None = None,
     lifecycle: Lifecycle | None = None,
+    start: TimeLike | None = None,
 ) -> Reconstruction:
     """Rebuild each VM's timeline from an Activity Log.
 
@@ -269,6 +280,9 @@ def read_activity_log(
         timing: the engine's timing model (used only to split an operation's span among its
             phases, in proportion).
         lifecycle: the lifecycle (default: the loaded plugins').
+        start: the start of the period to be billed (any time value): each VM that existed
+            before its first event is in its initial state (given or inferred) from here,
+            when this is earlier than that event.
 
     Returns:
         A :class:`~vmlife.io.history.Reconstruction` of kind ``"activity_log"``.
@@ -291,7 +305,8 @@ def read_activity_log(
         for raw in iter_records(source, name=src, quiet=quiet):
             reader.add(raw)
         result.format = reader.shape()
-        _replay(reader, ops, initial_for, strict, quiet, timing, lc, result)
+        since = None if start is None else to_epoch(start)
+        _replay(reader, ops, initial_for, strict, quiet, timing, lc, result, since)
     return result
 
 
@@ -757,6 +772,7 @@ def _replay(
     timing: Timing | None,
     lc: Lifecycle,
     result: Reconstruction,
+    since: float | None = None,
 ) -> None:
     names = _display_names(reader.ids)
     counts = result.counts
@@ -787,9 +803,12 @@ def _replay(
                 state = _infer_initial(first, ops[first.op], lc)
                 how = "inferred"
             result.initial[name] = {"state": state, "how": how, "resource_id": reader.ids[key]}
+            begin = first.begin()
+            if since is not None and state is not None:
+                begin = min(begin, since)  # the state before the first event holds from here
             vm = VM(
                 name,
-                start=first.begin(),
+                start=begin,
                 timing=timing,
                 state=state,
                 lifecycle=lc,
@@ -809,14 +828,6 @@ def _replay(
                     )
                     continue
                 end_t, outcome, code, _id = terminal[-1]
-                if outcome == CANCELED:
-                    anomaly(
-                        group,
-                        name,
-                        f"{_spelled(group.op, ops)} was canceled; the state is left as it was",
-                        "status",
-                    )
-                    continue
                 op = _choose(ops[group.op], vm.state.exists)
                 said = _spelled(group.op, ops)
                 at = max(group.begin(), vm.clock)
@@ -824,12 +835,14 @@ def _replay(
                 try:
                     if outcome == SUCCEEDED:
                         vm.do(op.id, at=at, until=until)
+                    elif outcome == CANCELED:
+                        vm.do(op.id, at=at, until=until, cancel=True)
                     else:
-                        vm.do(op.id, at=until, fail=code or "Failed")
+                        vm.do(op.id, at=at, until=until, fail=code or "Failed")
                 except OperationNotAllowed as err:
                     anomaly(group, name, f"{said} ({op.id}) refused: {err}", "operationName")
                     continue
-                except RunError as err:
+                except RunError as err:  # an UnknownNameError too (no canceled state loaded)
                     anomaly(group, name, f"{said} ({op.id}): {err}", "operationName")
                     continue
                 counts.used += len(group.events)

@@ -45,6 +45,12 @@ def add_commands(sub: Any) -> None:
         help="Activity Logs: every VM's state before its first event (e.g. deallocated, or "
         "none); default: inferred from the first operation",
     )
+    s.add_argument(
+        "--start",
+        metavar="TIME",
+        help="Activity Logs: the period start (ISO 8601); the state before each VM's first "
+        "event (inferred or --initial) holds from here",
+    )
     s.add_argument("--strict", action="store_true", help="stop with an error at the first anomaly")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_timeline)
@@ -60,6 +66,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
         initial=args.initial,
         strict=args.strict,
         quiet=args.quiet,
+        start=args.start,
     )
     if args.json:
         dump(result.to_dict(), out)

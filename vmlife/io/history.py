@@ -44,6 +44,7 @@ from typing import IO, Any, cast
 
 from ..errors import InputError
 from ..timeline import FORMAT, Timeline, load_timelines
+from ..timeutil import TimeLike
 from .parquet import MAGIC as PARQUET_MAGIC
 from .parquet import iter_parquet
 from .source import ByteSource, close_text, open_text, read_bytes, sniff
@@ -723,13 +724,15 @@ def read_history(
     strict: bool = False,
     quiet: bool = False,
     name: str | None = None,
+    start: TimeLike | None = None,
 ) -> Reconstruction:
     """Read an Activity Log or polled snapshots, whichever the source holds.
 
     With ``format="auto"`` the first record decides: an instance view (``statuses``,
     ``instanceView``, ``powerState``) means snapshots, anything else an Activity Log (whose
     shape is then detected per record). See :func:`vmlife.io.activity_log.read_activity_log`
-    and :func:`vmlife.io.snapshots.read_snapshots` for the arguments.
+    and :func:`vmlife.io.snapshots.read_snapshots` for the arguments (``start`` applies to
+    Activity Logs: snapshots show nothing before the first poll).
 
     Raises:
         InputError: as the two readers do; also ``initial`` given for snapshots, which show
@@ -763,6 +766,7 @@ def read_history(
         strict=strict,
         quiet=quiet,
         name=name,
+        start=start,
     )
 
 
@@ -773,8 +777,12 @@ def read_input(
     initial: str | Mapping[str, str | None] | None = None,
     strict: bool = False,
     quiet: bool = False,
+    start: TimeLike | None = None,
 ) -> Reconstruction:
     """Timelines from any input the ``bill`` and ``report`` commands take; ``"-"`` is stdin.
+
+    ``start`` is the billing period's start: an Activity Log VM's state before its first
+    event holds from there (see :func:`vmlife.io.activity_log.read_activity_log`).
 
     A file whose JSON says ``"format": "vmlife.timeline"`` is read with
     :func:`vmlife.load_timelines` (kind ``"timelines"``, no anomalies); anything else goes to
@@ -787,7 +795,7 @@ def read_input(
             return Reconstruction("<stdin>", "timelines", FORMAT,
                                   timelines=load_timelines(raw, name="<stdin>"))
         return read_history(io.BytesIO(raw), format=format, initial=initial, strict=strict,
-                            quiet=quiet, name="<stdin>")
+                            quiet=quiet, name="<stdin>", start=start)
     if format == "auto":
         try:
             with open(path, "rb") as fh:
@@ -798,7 +806,7 @@ def read_input(
             return Reconstruction(path, "timelines", FORMAT,
                                   timelines=load_timelines(path, name=path))
     return read_history(path, format=format, initial=initial, strict=strict, quiet=quiet,
-                        name=path)
+                        name=path, start=start)
 
 
 def _is_timeline_file(head: bytes) -> bool:
