@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import random
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -29,7 +30,10 @@ from .model import Operation, VMState
 from .timeline import Step, Timeline
 from .timeutil import TimeLike, iso, to_epoch, to_seconds
 
-__all__ = ["DEFAULT_DURATIONS", "VM", "Timing"]
+__all__ = ["DEFAULT_DURATIONS", "REPLAY_NOTE", "VM", "Timing"]
+
+#: How a replayed operation's note begins when a plugin's guard would have refused it.
+REPLAY_NOTE = "the model expected this to be refused"
 
 #: Seconds each phase lasts by default, keyed by the phase's timing key (the state id it shows,
 #: or a named key). Azure publishes no durations: these are vmlife's round-number model, chosen
@@ -135,6 +139,9 @@ class VM:
         self._starts: list[float] = []
         self._states: list[VMState] = []
         self._ops: list[str | None] = []
+        self._notes: dict[int, list[str]] = {}
+        #: replayed operations recorded although a plugin's guard would have refused them
+        self.noted_operations = 0
         self._state = VMState()
         if state is not None:
             self._record(self.clock, self._coerce_state(state), None)
@@ -154,7 +161,8 @@ class VM:
     def timeline(self) -> Timeline:
         """A snapshot of the VM's history as a :class:`Timeline`."""
         return Timeline(
-            self.name, self._starts, self._states, self._ops, attributes=self.attributes
+            self.name, self._starts, self._states, self._ops, attributes=self.attributes,
+            notes=self._notes,
         )
 
     def statuses(self) -> list[dict[str, Any]]:
@@ -180,9 +188,18 @@ class VM:
         fail: str | None = None,
         fail_at: int = 0,
         cancel: bool = False,
+        replay: bool = False,
         **params: Any,
     ) -> VM:
         """Run one operation.
+
+        A simulated operation (the default) is refused when the lifecycle's rules or a plugin's
+        guard say no. A *replayed* one (``replay=True``, what the Activity Log reader does) is
+        a fact: it happened. The lifecycle's rules still refuse it (a start on a running VM
+        cannot be drawn as a state change), but the guards cannot: they are asked, and each
+        reason becomes a note on the operation's first step, ``"the model expected this to be
+        refused: <reason>"`` (see :attr:`~vmlife.timeline.Step.notes`). A guard answers "may
+        this be done?"; a replayed event already was done.
 
         Args:
             operation: the operation id.
@@ -204,6 +221,8 @@ class VM:
                 "User-initiated cancel will result in this state") with no error code, and the
                 power state stays where the cancel found it (vmlife's model; Azure is silent).
                 ``fail_at`` counts the phases completed before it.
+            replay: the operation is a recorded fact, not a request: guards cannot refuse it,
+                their reasons become notes on the step.
             **params: operation parameters (``generalized=True`` for create, capabilities for
                 create and update, ``hibernate=True`` for a plugin, ...).
 
@@ -211,8 +230,8 @@ class VM:
             The VM itself.
 
         Raises:
-            OperationNotAllowed: the lifecycle or a plugin guard refused it; the VM is
-                unchanged.
+            OperationNotAllowed: the lifecycle or (unless ``replay``) a plugin guard refused
+                it; the VM is unchanged.
             ScheduleError: ``at`` is before the clock or ``until`` before ``at``.
             UnknownNameError: no such operation (the message lists them).
         """
@@ -225,7 +244,12 @@ class VM:
                 f"({iso(self.clock)})"
             )
         state = self._state
-        if params or lc.has_guards:
+        noted: list[str] = []
+        if replay:  # a fact: only the lifecycle's own rules refuse it, guards leave notes
+            reasons = lc.rule_refusals(self, op)
+            if not reasons and lc.has_guards:
+                noted = [f"{REPLAY_NOTE}: {r}" for r in lc.guard_reasons(self, op, params)]
+        elif params or lc.has_guards:
             reasons = lc.refusals(self, op, params)
         else:  # no guard and no parameter: the answer depends on the state alone
             rkey = (state, operation, self.deleted)
@@ -251,6 +275,7 @@ class VM:
             if plan is None:
                 plan = lc.cache[pkey] = _compile(lc, op, state, params)
             steps, end_state = plan
+            t0 = t
             for key, st in steps:
                 self._record(t, st, operation)
                 t += self.timing.duration(key)
@@ -259,6 +284,8 @@ class VM:
             if op.deletes:
                 self.deleted = True
             self.clock = t
+            if noted:
+                self._note(t0, noted)
             return self
         phases = op.plan(state, params)
         ends = "canceled" if cancel else "failed"
@@ -294,6 +321,7 @@ class VM:
                     else [span / len(durations)] * len(durations)
                 )
         # -- from here on the operation happens: nothing below may raise
+        t0 = t
         cur = state
         if op.provisioning is not None:
             cur = cur.replace(provisioning=op.provisioning)
@@ -320,6 +348,8 @@ class VM:
                 self.deleted = True
         self._record(t, cur, None)
         self.clock = t
+        if noted:
+            self._note(t0, noted)
         return self
 
     def wait(self, duration: float | timedelta) -> VM:
@@ -376,6 +406,12 @@ class VM:
         self._state = state
         if self._lc.has_observers:
             self._lc.notify_step(self, Step(t, None, state, op))
+
+    def _note(self, t: float, notes: list[str]) -> None:
+        """Attach notes to the step that starts at ``t`` (the operation's first step)."""
+        self.noted_operations += 1
+        i = bisect_left(self._starts, t)
+        self._notes.setdefault(min(i, len(self._starts) - 1), []).extend(notes)
 
     def _coerce_state(self, state: VMState | Mapping[str, str] | str) -> VMState:
         if isinstance(state, VMState):

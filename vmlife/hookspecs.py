@@ -71,6 +71,18 @@ def guard_operation(vm: VM, operation: Operation, params: Mapping[str, Any]) -> 
     Called before every operation, after the lifecycle's own rules (source states, existence)
     have passed, and when listing which operations are allowed now. Every implementation is
     asked; all reasons are reported. Must not change the VM.
+
+    A guard answers "may this be done?". It refuses *simulated* operations only. When a history
+    is replayed (an Activity Log read by :func:`vmlife.read_activity_log`, or any
+    ``vm.do(..., replay=True)``) the operation already happened: guards are still asked, but
+    cannot refuse; each reason becomes a note on the step ("the model expected this to be
+    refused: <reason>", :attr:`vmlife.timeline.Step.notes`) and the records of such operations
+    are counted in ``Reconstruction.counts.guard_noted``. A replayed VM carries only its
+    ``resource_id`` attribute (and what an inventory adds), so a guard on an attribute should
+    say why in words a reader of that note understands.
+
+    Return text (or None). Anything else is turned into text with ``str()``; if that raises,
+    the plugin is named in a :class:`~vmlife.errors.PluginError`.
     """
 
 

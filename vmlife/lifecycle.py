@@ -280,27 +280,58 @@ class Lifecycle:
     ) -> list[str]:
         """Why ``op`` cannot run on ``vm`` now: the lifecycle's rules, then plugin guards.
 
-        An empty list means it is allowed.
+        An empty list means it is allowed. The guards are asked only when the rules pass.
+        """
+        reasons = self.rule_refusals(vm, op, state=state)
+        if not reasons and self.has_guards:
+            reasons = self.guard_reasons(vm, op, params)
+        return reasons
+
+    def rule_refusals(self, vm: VM, op: Operation, *, state: VMState | None = None) -> list[str]:
+        """Why the lifecycle's own rules refuse ``op`` on ``vm`` now (no plugin guard asked).
+
+        The rules are structural: an operation that creates needs no VM, any other needs one,
+        and ``op.sources`` lists the power states it runs from. The answer depends on the state
+        and on whether the VM was deleted only. An empty list means the rules allow it.
         """
         st = vm.state if state is None else state
-        reasons: list[str] = []
         if op.creates:
             if st.exists:
-                reasons.append(f"{op.id} needs no VM, and this VM already exists")
+                return [f"{op.id} needs no VM, and this VM already exists"]
         elif not st.exists:
-            reasons.append(
-                "there is no VM (create it first)" if not vm.deleted else "the VM was deleted"
-            )
+            return ["there is no VM (create it first)" if not vm.deleted else "the VM was deleted"]
         elif op.sources is not None and st.power not in op.sources:
             allowed = ", ".join(sorted(op.sources))
-            reasons.append(f"{op.id} is allowed only from power state {allowed}")
-        if not reasons and self.has_guards:
-            for _plugin, reason in self._call(
-                "guard_operation",
-                lambda _p: {"vm": vm, "operation": op, "params": params},
-            ):
-                if reason:
-                    reasons.append(str(reason))
+            return [f"{op.id} is allowed only from power state {allowed}"]
+        return []
+
+    def guard_reasons(self, vm: VM, op: Operation, params: Mapping[str, Any]) -> list[str]:
+        """The reasons the plugins' ``guard_operation`` hooks give to refuse ``op`` now.
+
+        Every guard is asked, whatever the lifecycle's rules say. A reason is taken as its
+        ``str()``; a guard whose answer cannot be turned into text is a
+        :class:`~vmlife.errors.PluginError` naming the plugin.
+        """
+        if not self.has_guards:
+            return []
+        reasons: list[str] = []
+        for plugin, reason in self._call(
+            "guard_operation",
+            lambda _p: {"vm": vm, "operation": op, "params": params},
+        ):
+            try:
+                if not reason:
+                    continue
+                text = reason if isinstance(reason, str) else str(reason)
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {plugin!r}: guard_operation returned a {type(reason).__name__} "
+                    f"for {op.id} whose str() raised {type(exc).__name__}: {exc}; return a "
+                    f"reason as text, or None",
+                    plugin=plugin,
+                    hook="guard_operation",
+                ) from exc
+            reasons.append(text)
         return reasons
 
     def adjusted(self, vm: VM, op: Operation, params: Mapping[str, Any]) -> Operation:

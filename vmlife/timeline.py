@@ -17,6 +17,10 @@ mistyped field are refused with an :class:`~vmlife.errors.InputError` naming the
                                "operation": "start",
                                "state": {"provisioning": "updating", "power": "starting"},
                                "error_code": null}, ...]}]}
+
+A step may also carry ``"notes"``: a list of texts, present only when there are some (a replayed
+operation that a plugin's guard would have refused keeps the guard's reason there; see
+:meth:`vmlife.engine.VM.do` with ``replay=True``).
 """
 
 from __future__ import annotations
@@ -53,12 +57,16 @@ class Step:
         end: epoch seconds, exclusive; None for the last, still open, step.
         state: the composite state.
         operation: the operation in progress, or None when the VM is at rest.
+        notes: remarks on this step, such as "the model expected this to be refused: ..." on an
+            operation a replayed history shows happening although a plugin's guard would have
+            refused it. Empty for almost every step.
     """
 
     start: float
     end: float | None
     state: VMState
     operation: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def duration(self) -> float | None:
@@ -66,7 +74,10 @@ class Step:
         return None if self.end is None else self.end - self.start
 
     def as_record(self, vm: str | None = None) -> dict[str, Any]:
-        """A flat dict: vm, start, end (ISO text), operation, one key per axis, error_code."""
+        """A flat dict: vm, start, end (ISO text), operation, one key per axis, error_code.
+
+        A step with notes also has ``notes`` (joined with ``"; "``).
+        """
         rec: dict[str, Any] = {"vm": vm} if vm is not None else {}
         rec.update(
             start=iso(self.start),
@@ -79,6 +90,8 @@ class Step:
         for axis, sid in self.state.items():
             rec.setdefault(axis, sid)
         rec["error_code"] = self.state.error_code
+        if self.notes:
+            rec["notes"] = "; ".join(self.notes)
         return rec
 
 
@@ -89,9 +102,10 @@ class Timeline(Sequence[Step]):
         vm: the VM's name or resource id.
         starts, states, operations: parallel sequences, one entry per step.
         attributes: the VM's attributes (capabilities, size, os) when the timeline was taken.
+        notes: step index -> that step's notes (see :attr:`Step.notes`); most steps have none.
     """
 
-    __slots__ = ("_ops", "_starts", "_states", "attributes", "vm")
+    __slots__ = ("_notes", "_ops", "_starts", "_states", "attributes", "vm")
 
     def __init__(
         self,
@@ -101,9 +115,13 @@ class Timeline(Sequence[Step]):
         operations: Sequence[str | None] = (),
         *,
         attributes: Mapping[str, Any] | None = None,
+        notes: Mapping[int, Sequence[str]] | None = None,
     ) -> None:
         if not (len(starts) == len(states) == len(operations)):
             raise ValueError("starts, states and operations must have the same length")
+        self._notes = {i: tuple(n) for i, n in (notes or {}).items() if n}
+        if any(not 0 <= i < len(starts) for i in self._notes):
+            raise ValueError("notes must be keyed by the index of an existing step")
         if any(b < a for a, b in itertools.pairwise(starts)):
             raise ValueError("step starts must not decrease")
         self.vm = vm
@@ -124,6 +142,7 @@ class Timeline(Sequence[Step]):
             [s.state for s in steps],
             [s.operation for s in steps],
             attributes=attributes,
+            notes={i: s.notes for i, s in enumerate(steps) if s.notes},
         )
 
     # Sequence protocol
@@ -138,13 +157,18 @@ class Timeline(Sequence[Step]):
         if not 0 <= i < n:
             raise IndexError("step index out of range")
         end = self._starts[i + 1] if i + 1 < n else None
-        return Step(self._starts[i], end, self._states[i], self._ops[i])
+        return Step(self._starts[i], end, self._states[i], self._ops[i], self._notes.get(i, ()))
 
     def __iter__(self) -> Iterator[Step]:
-        starts, states, ops = self._starts, self._states, self._ops
+        starts, states, ops, notes = self._starts, self._states, self._ops, self._notes
         n = len(starts)
+        if not notes:
+            for i in range(n):
+                yield Step(starts[i], starts[i + 1] if i + 1 < n else None, states[i], ops[i])
+            return
         for i in range(n):
-            yield Step(starts[i], starts[i + 1] if i + 1 < n else None, states[i], ops[i])
+            yield Step(starts[i], starts[i + 1] if i + 1 < n else None, states[i], ops[i],
+                       notes.get(i, ()))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Timeline):
@@ -154,6 +178,7 @@ class Timeline(Sequence[Step]):
             and self._starts == other._starts
             and self._states == other._states
             and self._ops == other._ops
+            and self._notes == other._notes
         )
 
     def __repr__(self) -> str:
@@ -164,6 +189,11 @@ class Timeline(Sequence[Step]):
     def steps(self) -> list[Step]:
         """All steps as a list."""
         return list(self)
+
+    @property
+    def notes(self) -> dict[int, tuple[str, ...]]:
+        """Step index -> notes, for the steps that have any (see :attr:`Step.notes`)."""
+        return dict(self._notes)
 
     @property
     def start(self) -> float | None:
@@ -224,6 +254,7 @@ class Timeline(Sequence[Step]):
                     "operation": s.operation,
                     "state": s.state.as_dict(),
                     "error_code": s.state.error_code,
+                    **({"notes": list(s.notes)} if s.notes else {}),
                 }
                 for s in self
             ],
@@ -255,6 +286,9 @@ class Timeline(Sequence[Step]):
             end = iso(s.end) or "..."
             op = f"  [{s.operation}]" if s.operation else ""
             p.text(f"  {to_datetime(s.start):%Y-%m-%d %H:%M:%S} -> {end}  {s.state.describe()}{op}")
+            for note in s.notes:
+                p.break_()
+                p.text(f"    note: {note}")
 
 
 def _jsonable(obj: Any) -> Any:
@@ -286,7 +320,8 @@ def load_timelines(
     Every field is checked: ``format``, ``version`` (1), each timeline's ``vm``, ``steps`` and
     ``attributes``, each step's ``start`` and ``end`` (exact ISO 8601 text or finite epoch
     seconds; ``end`` must be the next step's ``start``, or null on the last step), ``state``
-    (axis -> state id, both text), ``operation`` and ``error_code`` (text or null). Encodings
+    (axis -> state id, both text), ``operation`` and ``error_code`` (text or null), and the
+    optional ``notes`` (a list of texts). Encodings
     and size bounds are those of :mod:`vmlife.io.source`.
 
     Raises:
@@ -326,6 +361,7 @@ def load_timelines(
         states: list[VMState] = []
         ops: list[str | None] = []
         ends: list[tuple[float | None, str]] = []
+        notes: dict[int, list[str]] = {}
         for j, st in enumerate(steps):
             srec = f"{rec}.steps[{j}]"
             if not isinstance(st, Mapping):
@@ -356,6 +392,12 @@ def load_timelines(
                 raise InputError(
                     "steps must be in time order", source=src, record=srec, field="start"
                 )
+            noted = st.get("notes", [])
+            if not isinstance(noted, list) or not all(isinstance(n, str) for n in noted):
+                raise InputError("expected a list of texts", source=src, record=srec,
+                                 field="notes")
+            if noted:
+                notes[j] = noted
             starts.append(start)
             states.append(VMState(axes, error_code=err))
             ops.append(op)
@@ -368,7 +410,7 @@ def load_timelines(
         attrs = item.get("attributes") or {}
         if not isinstance(attrs, Mapping):
             raise InputError("expected an object", source=src, record=rec, field="attributes")
-        out.append(Timeline(vm, starts, states, ops, attributes=attrs))
+        out.append(Timeline(vm, starts, states, ops, attributes=attrs, notes=notes))
     return out
 
 

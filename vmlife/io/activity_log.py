@@ -64,13 +64,19 @@ How the history is rebuilt
    state, then provisioning becomes ``canceled`` (``ProvisioningState/canceled``; 000:
    "User-initiated cancel will result in this state") and the power state stays where it was
    (vmlife's choice: Azure does not say where a cancel leaves the power state).
-7. **Anomalies.** A record with a missing or mistyped field, an operation with no Succeeded,
+7. **Guards.** A logged operation happened: it is replayed with ``vm.do(..., replay=True)``,
+   so a plugin's guard (one reading a VM attribute the log does not carry, say) cannot turn it
+   into an anomaly. The guard's reason becomes a note on the operation's first step ("the model
+   expected this to be refused: ..."), and the records of such operations are counted in
+   ``counts.guard_noted`` (a part of ``used``).
+8. **Anomalies.** A record with a missing or mistyped field, an operation with no Succeeded,
    Failed or Canceled event (never completed, or cut off at the end of the export: it is not
-   applied), and an operation the lifecycle refuses from the rebuilt state (e.g. a start on a
-   VM that is running: perhaps a guest-OS shutdown happened, which the log does not show) become
+   applied), and an operation the lifecycle's own rules refuse from the rebuilt state (e.g. a
+   start on a VM that is running: perhaps a guest-OS shutdown happened, which the log does not
+   show) become
    :class:`~vmlife.io.history.Anomaly` entries, not errors. ``strict=True`` raises an
    :class:`~vmlife.errors.InputError` at the first one instead.
-8. **The state before the first event.** A VM whose first operation creates it had no VM
+9. **The state before the first event.** A VM whose first operation creates it had no VM
    before. ``write`` on first sight is a create unless the answer to the request says ``OK``
    rather than ``Created``. HTTP answers a PUT that creates with 201 Created and one that
    replaces with 200 OK (RFC 9110), and Azure Resource Manager follows it; that the answer is
@@ -84,7 +90,7 @@ How the history is rebuilt
    the state before the first event, inferred or given, then holds from the period start, so
    a VM deallocated all night before its first event bills its disks for those hours (and one
    inferred running bills compute). Without ``start`` the log says nothing of the time before.
-9. **Names.** Resource ids are compared case-insensitively. A VM is named by the last segment
+10. **Names.** Resource ids are compared case-insensitively. A VM is named by the last segment
    of its resource id, spelled as in the first record that is not all upper-case (the export
    upper-cases ``resourceId`` but keeps the real spelling in ``properties.entity``, which is
    used when it matches); two VMs of one name in different groups are ``group/name``. The
@@ -307,6 +313,12 @@ def read_activity_log(
         result.format = reader.shape()
         since = None if start is None else to_epoch(start)
         _replay(reader, ops, initial_for, strict, quiet, timing, lc, result, since)
+    if result.counts.guard_noted:
+        result.notes.append(
+            f"{result.counts.guard_noted} records are of operations a plugin's guard would have "
+            f"refused; they happened, so they are recorded, with the guard's reason as a note "
+            f"on the step"
+        )
     return result
 
 
@@ -832,13 +844,14 @@ def _replay(
                 said = _spelled(group.op, ops)
                 at = max(group.begin(), vm.clock)
                 until = max(end_t, at)
+                before = vm.noted_operations
                 try:
                     if outcome == SUCCEEDED:
-                        vm.do(op.id, at=at, until=until)
+                        vm.do(op.id, at=at, until=until, replay=True)
                     elif outcome == CANCELED:
-                        vm.do(op.id, at=at, until=until, cancel=True)
+                        vm.do(op.id, at=at, until=until, cancel=True, replay=True)
                     else:
-                        vm.do(op.id, at=at, until=until, fail=code or "Failed")
+                        vm.do(op.id, at=at, until=until, fail=code or "Failed", replay=True)
                 except OperationNotAllowed as err:
                     anomaly(group, name, f"{said} ({op.id}) refused: {err}", "operationName")
                     continue
@@ -846,6 +859,8 @@ def _replay(
                     anomaly(group, name, f"{said} ({op.id}): {err}", "operationName")
                     continue
                 counts.used += len(group.events)
+                if vm.noted_operations > before:
+                    counts.guard_noted += len(group.events)
             timelines.append(_compact(vm.timeline, shared))
     timelines.sort(key=lambda t: (t.vm.lower(), t.vm))
     result.timelines = timelines
@@ -864,6 +879,7 @@ def _compact(tl: Timeline, shared: dict[VMState, VMState]) -> Timeline:
         [shared.setdefault(s.state, s.state) for s in steps],
         [s.operation for s in steps],
         attributes=tl.attributes,
+        notes=tl.notes,
     )
 
 

@@ -101,6 +101,9 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
             ("start", "end", "duration", "provisioning", "power", "error", "operation"),
             out,
         )
+        for s in tl:
+            for note in s.notes:
+                say(f"  note on {s.operation or 'the step'} at {_when(s.start)}: {note}", out)
     print(file=out)
     if result.anomalies:
         print(f"Anomalies ({len(result.anomalies)}):", file=out)
@@ -120,6 +123,10 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
         f"{c.anomalies} in anomalies + {c.ignored} ignored",
         file=out,
     )
+    if c.guard_noted:
+        print(f"Of the used records, {c.guard_noted} are of operations a plugin's guard would "
+              "have refused: recorded as they happened, with the guard's reason as a note.",
+              file=out)
     if result.unknown_codes:
         codes = ", ".join(f"{k} ({v})" for k, v in sorted(result.unknown_codes.items()))
         say(f"Unknown status codes: {codes}", out)

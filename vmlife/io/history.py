@@ -139,6 +139,10 @@ class Counts:
         anomalies: records in an :class:`Anomaly`.
         ignored: well-formed records about something else (another resource type, an operation
             no loaded plugin maps, an event category vmlife does not read).
+        guard_noted: of the ``used`` records, those of operations a plugin's guard would have
+            refused: a replayed history is a fact, so they were recorded, with the guard's
+            reason as a note on the step (:attr:`vmlife.timeline.Step.notes`). Not a term of
+            the reconciliation: these records are counted in ``used``.
     """
 
     read: int = 0
@@ -146,6 +150,7 @@ class Counts:
     duplicates: int = 0
     anomalies: int = 0
     ignored: int = 0
+    guard_noted: int = 0
 
     @property
     def reconciles(self) -> bool:
@@ -160,6 +165,7 @@ class Counts:
             "duplicates": self.duplicates,
             "anomalies": self.anomalies,
             "ignored": self.ignored,
+            "guard_noted": self.guard_noted,
         }
 
 
