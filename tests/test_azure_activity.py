@@ -33,7 +33,8 @@ def test_az_monitor_log_analytics_query_rows_replay() -> None:
     result = read_activity_log(QUERY, quiet=True)
     assert result.format == "azureactivity"
     assert result.counts.as_dict() == {
-        "read": 6, "used": 6, "duplicates": 0, "anomalies": 0, "ignored": 0}
+        "read": 6, "used": 6, "duplicates": 0, "anomalies": 0, "ignored": 0,
+        "guard_noted": 0}
     [tl] = result.timelines
     assert tl.vm == "Web-1"  # the real spelling, from Properties.entity
     powers = [s.state.power for s in tl]
