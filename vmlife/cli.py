@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vmlife.io.cli",
     "vmlife.render.cli",
     "vmlife.render.report",
+    "vmlife.billing.reconcile",
 )
 
 
