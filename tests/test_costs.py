@@ -31,18 +31,18 @@ def test_ea_file_compute_rows_hours_and_what_is_set_aside() -> None:
     export = read_costs(EA)
     assert export.format == "ea"
     # 1 x "10 Hours", 9 x "1 Hour", 0.06 x "100 Hours", 2.4 x "10 Hours"
-    assert _hours(export) == {"win-weu": 10.0, "win-ahb": 9.0, "spot-eus": 6.0, "db-1": 24.0}
+    assert _hours(export) == {"win-payg": 10.0, "win-ahb": 9.0, "spot-1": 6.0, "db-1": 24.0}
     assert export.set_aside == {"Storage": 1, "Bandwidth": 1, "Purchase": 1}
     assert export.read == 7 == len(export.rows) + sum(export.set_aside.values())
     assert export.currency == "USD"
     assert export.days == ["2024-03-04"]
-    spot = next(r for r in export.rows if r.key.endswith("spot-eus"))
+    spot = next(r for r in export.rows if r.key.endswith("spot-1"))
     assert (spot.meter, spot.pricing, spot.cost, spot.date) == (
         "D2s v5 Spot", "spot", 0.1152, "2024-03-04")
     # the export upper-cased the resource group; keys compare case-insensitively
-    weu = next(r for r in export.rows if r.key.endswith("win-weu"))
-    assert weu.resource_id.isupper()
-    assert weu.key == resource_key(weu.resource_id.lower())
+    payg = next(r for r in export.rows if r.key.endswith("win-payg"))
+    assert payg.resource_id.isupper()
+    assert payg.key == resource_key(payg.resource_id.lower())
 
 
 def test_focus_file_reads_the_same_hours() -> None:
@@ -50,7 +50,7 @@ def test_focus_file_reads_the_same_hours() -> None:
     assert export.format == "focus"
     assert _hours(export) == _hours(read_costs(EA))
     assert export.set_aside == {"Storage": 1, "Bandwidth": 1, "Purchase": 1}
-    spot = next(r for r in export.rows if r.key.endswith("spot-eus"))
+    spot = next(r for r in export.rows if r.key.endswith("spot-1"))
     assert (spot.pricing, spot.meter, spot.effective_cost) == ("spot", "D2s v5 Spot", 0.1152)
 
 

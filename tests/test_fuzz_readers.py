@@ -27,6 +27,7 @@ from vmlife.billing.prices import load_prices
 from vmlife.cli import main
 from vmlife.errors import VmlifeError
 from vmlife.io.activity_log import read_activity_log
+from vmlife.io.costs import read_costs
 from vmlife.io.history import read_input
 from vmlife.io.instance_view import read_instance_views_file
 from vmlife.io.snapshots import read_snapshots
@@ -137,6 +138,10 @@ READERS: list[Reader] = [
            ".json", lambda p: read_activity_log(p, quiet=True), ("bill", "{file}")),
     Reader("azureactivity-csv", lambda: (DATA / "azureactivity_portal.csv").read_bytes(),
            ".csv", lambda p: read_activity_log(p, quiet=True), ("timeline", "{file}")),
+    Reader("costs-ea", lambda: (DATA / "reconcile" / "costs_ea.csv").read_bytes(), ".csv",
+           read_costs, ("reconcile", "{log}", "--costs", "{file}", "--json")),
+    Reader("costs-focus", lambda: (DATA / "reconcile" / "costs_focus.csv").read_bytes(),
+           ".csv", read_costs, ("reconcile", "{log}", "--costs", "{file}")),
     *_inventory_reader(),
 ]
 

@@ -4,10 +4,10 @@ The acceptance case: one day (2024-03-04) of three VMs in an Activity Log, and t
 an EA actual-cost CSV and as a FOCUS CSV (``tests/data/reconcile``). Checked by hand, under
 the default edition (2023-10: Starting bills compute, Deallocating does not):
 
-* win-weu: start Started 08:00, deallocate Started 18:00 -> 10 h; charged 1 x "10 Hours".
+* win-payg: start Started 08:00, deallocate Started 18:00 -> 10 h; charged 1 x "10 Hours".
 * win-ahb: start Started 09:00, deallocate Started 17:00 -> 8 h; charged 9 x "1 Hour": +1 h,
   an hour before the VM's first event (vmlife assumes deallocated before a start).
-* spot-eus: start Started 06:00, deallocate Started 12:00 -> 6 h; charged 0.06 x "100 Hours".
+* spot-1: start Started 06:00, deallocate Started 12:00 -> 6 h; charged 0.06 x "100 Hours".
 * db-1: not in the log; charged 2.4 x "10 Hours" = 24 h.
 * a disk row, a bandwidth row and a reservation purchase: set aside.
 """
@@ -38,13 +38,13 @@ DATA = Path(__file__).parent / "data" / "reconcile"
 LOG = str(DATA / "activity_log.json")
 EA = str(DATA / "costs_ea.csv")
 FOCUS = str(DATA / "costs_focus.csv")
-SUB = "5e2c8a41-7b3d-4f60-9a1e-3c4d5b6a7f80"
+SUB = "00000000-0000-0000-0000-000000000000"
 
 HAND = {  # vm: (modelled, charged)
     "db-1": (0.0, 24.0),
-    "spot-eus": (6.0, 6.0),
+    "spot-1": (6.0, 6.0),
     "win-ahb": (8.0, 9.0),
-    "win-weu": (10.0, 10.0),
+    "win-payg": (10.0, 10.0),
 }
 
 
@@ -65,13 +65,11 @@ def test_ea_and_focus_exports_give_the_same_rows_checked_by_hand() -> None:
     assert by_vm["win-ahb"]["difference_hours"] == 1.0
     assert "before this VM's first event" in by_vm["win-ahb"]["explanation"]
     assert "absent from the Activity Log" in by_vm["db-1"]["explanation"]
-    assert by_vm["win-weu"]["explanation"] == by_vm["spot-eus"]["explanation"] == ""
-    assert by_vm["spot-eus"]["pricing"] == ["spot"]
-    assert by_vm["win-weu"]["charged_cost"] == 4.56
+    assert by_vm["win-payg"]["explanation"] == by_vm["spot-1"]["explanation"] == ""
+    assert by_vm["spot-1"]["pricing"] == ["spot"]
+    assert by_vm["win-payg"]["charged_cost"] == 4.56
     # the log's spelling of the id wins over the export's upper-case one
-    assert by_vm["win-weu"]["resource_id"] == (
-        f"/subscriptions/{SUB}/resourceGroups/rg-Fleet/providers/Microsoft.Compute/"
-        f"virtualMachines/win-weu")
+    assert by_vm["win-payg"]["resource_id"] == _rid("win-payg")
     assert ea.totals == {"modelled_hours": 24.0, "charged_hours": 49.0,
                          "difference_hours": 25.0}
     assert [e["vm"] for e in ea.export_only] == ["db-1"]
@@ -85,13 +83,13 @@ def test_an_edition_that_does_not_bill_starting_models_less_by_hand() -> None:
     got = {r["vm"]: r["modelled_hours"] for r in rec.rows}
     # start Succeeded 08:01:00 -> 18:00 = 9 h 59 min; 09:01:30 -> 17:00 = 7 h 58 min 30 s,
     # floored to 7 h 58 min; 06:00:45 -> 12:00 = 5 h 59 min 15 s, floored to 5 h 59 min
-    assert got == {"db-1": 0.0, "spot-eus": round(5 + 59 / 60, 6),
-                   "win-ahb": round(7 + 58 / 60, 6), "win-weu": round(9 + 59 / 60, 6)}
-    spot = next(r for r in rec.rows if r["vm"] == "spot-eus")
+    assert got == {"db-1": 0.0, "spot-1": round(5 + 59 / 60, 6),
+                   "win-ahb": round(7 + 58 / 60, 6), "win-payg": round(9 + 59 / 60, 6)}
+    spot = next(r for r in rec.rows if r["vm"] == "spot-1")
     assert spot["difference_hours"] == round(1 / 60, 6)
     assert spot["explanation"] == ""  # one minute is within the tolerance
-    weu = next(r for r in rec.rows if r["vm"] == "win-weu")
-    assert "rounding" in weu["explanation"]
+    payg = next(r for r in rec.rows if r["vm"] == "win-payg")
+    assert "rounding" in payg["explanation"]
 
 
 def test_reconcile_is_a_dataframe_with_totals_in_attrs() -> None:
@@ -116,36 +114,37 @@ def _write_ea(rows: list[tuple[str, str, str, float, str]]) -> bytes:
 
 
 def _rid(name: str) -> str:
-    return (f"/subscriptions/{SUB}/resourceGroups/rg-Fleet/providers/Microsoft.Compute/"
+    group = "rg-batch" if name.startswith("spot") else "rg-app"
+    return (f"/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.Compute/"
             f"virtualMachines/{name}")
 
 
 def test_size_change_and_reservation_explanations() -> None:
     data = _write_ea([
-        ("03/04/2024", _rid("win-weu").upper(), "D4s v5", 6.0, "On Demand"),
-        ("03/04/2024", _rid("win-weu").upper(), "D8s v5", 5.0, "On Demand"),
+        ("03/04/2024", _rid("win-payg").upper(), "D4s v5", 6.0, "On Demand"),
+        ("03/04/2024", _rid("win-payg").upper(), "D8s v5", 5.0, "On Demand"),
         ("03/04/2024", _rid("win-ahb"), "D4s v5", 7.0, "Reservation"),
     ])
     rec = reconciliation(LOG, read_costs(data, name="x.csv"))
     by_vm = {r["vm"]: r for r in rec.rows}
-    assert by_vm["win-weu"]["charged_hours"] == 11.0
-    assert "size change" in by_vm["win-weu"]["explanation"]
-    assert "D4s v5, D8s v5" in by_vm["win-weu"]["explanation"]
+    assert by_vm["win-payg"]["charged_hours"] == 11.0
+    assert "size change" in by_vm["win-payg"]["explanation"]
+    assert "D4s v5, D8s v5" in by_vm["win-payg"]["explanation"]
     assert by_vm["win-ahb"]["difference_hours"] == -1.0
     assert "reservation or savings plan" in by_vm["win-ahb"]["explanation"]
-    # spot-eus is in the log but not in this export
-    assert rec.log_only == [{"vm": "spot-eus", "resource_id": _rid("spot-eus"),
+    # spot-1 is in the log but not in this export
+    assert rec.log_only == [{"vm": "spot-1", "resource_id": _rid("spot-1"),
                              "modelled_hours": 6.0}]
-    assert by_vm["spot-eus"]["charged_hours"] == 0.0
-    assert by_vm["spot-eus"]["explanation"].startswith("likely the model bills hours")
+    assert by_vm["spot-1"]["charged_hours"] == 0.0
+    assert by_vm["spot-1"]["explanation"].startswith("likely the model bills hours")
 
 
 def test_a_day_before_the_log_is_outside_its_retention() -> None:
-    data = _write_ea([("03/01/2024", _rid("win-weu"), "D4s v5", 10.0, "On Demand"),
-                      ("03/04/2024", _rid("win-weu"), "D4s v5", 10.0, "On Demand")])
+    data = _write_ea([("03/01/2024", _rid("win-payg"), "D4s v5", 10.0, "On Demand"),
+                      ("03/04/2024", _rid("win-payg"), "D4s v5", 10.0, "On Demand")])
     rec = reconciliation(LOG, data)
-    first = next(r for r in rec.rows if r["vm"] == "win-weu")
-    assert (first["vm"], first["date"], first["modelled_hours"]) == ("win-weu", "2024-03-01",
+    first = next(r for r in rec.rows if r["vm"] == "win-payg")
+    assert (first["vm"], first["date"], first["modelled_hours"]) == ("win-payg", "2024-03-01",
                                                                      0.0)
     assert "outside the Activity Log's retention" in first["explanation"]
 
@@ -153,7 +152,7 @@ def test_a_day_before_the_log_is_outside_its_retention() -> None:
 def test_start_and_end_limit_the_days_compared() -> None:
     rec = reconciliation(LOG, EA, start="2024-03-04T00:00:00Z", end="2024-03-04T10:00:00Z")
     got = {r["vm"]: r["modelled_hours"] for r in rec.rows}
-    assert got["win-weu"] == 2.0 and got["win-ahb"] == 1.0 and got["spot-eus"] == 4.0
+    assert got["win-payg"] == 2.0 and got["win-ahb"] == 1.0 and got["spot-1"] == 4.0
     with pytest.raises(vmlife.errors.InputError, match="empty"):
         reconciliation(LOG, EA, start="2024-03-05T00:00:00Z", end="2024-03-04T00:00:00Z")
 
@@ -175,7 +174,7 @@ def test_cli_json_csv_and_text() -> None:
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["vm"], r["difference_hours"]) for r in rows] == [
-        ("db-1", "24.0"), ("spot-eus", "0.0"), ("win-ahb", "1.0"), ("win-weu", "0.0")]
+        ("db-1", "24.0"), ("spot-1", "0.0"), ("win-ahb", "1.0"), ("win-payg", "0.0")]
     code, text = _run("reconcile", LOG, "--costs", EA, "--quiet")
     assert code == 0
     assert "In the export only: db-1" in text and "set aside" in text
@@ -319,3 +318,22 @@ def test_splitting_the_period_splits_the_rows(
 
 def _day(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).date().isoformat()
+
+
+INVENTORY = Path(__file__).parent / "data" / "inventory" / "az_vm_list_d.json"
+
+
+def test_inventory_names_vms_and_tells_a_size_change_from_the_meter() -> None:
+    # the inventory (az vm list -d) says win-ahb is a Standard_D4s_v5; the export meters D8s v5
+    data = _write_ea([("03/04/2024", _rid("win-ahb").upper(), "D8s v5", 9.0, "On Demand"),
+                      ("03/04/2024", _rid("win-payg").upper(), "D4s v5", 10.0, "On Demand")])
+    rec = reconciliation(LOG, data, inventory=INVENTORY)
+    by_vm = {r["vm"]: r for r in rec.rows}
+    assert set(by_vm) == {"win-ahb", "win-payg", "spot-1"}
+    assert "the meter is D8s v5 but the inventory says Standard_D4s_v5" in (
+        by_vm["win-ahb"]["explanation"])
+    assert by_vm["win-payg"]["explanation"] == ""
+    code, text = _run("reconcile", LOG, "--costs", EA, "--inventory", str(INVENTORY),
+                      "--json", "--quiet")
+    assert code == 0
+    assert {r["vm"] for r in json.loads(text)["rows"]} == set(HAND)

@@ -34,6 +34,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..io.costs import CostExport
     from ..io.history import Reconstruction
+    from ..io.inventory import Inventory
     from ..timeline import Timeline
     from .meter import Bill
 
@@ -223,27 +225,31 @@ def daily_compute_hours(result: Bill) -> dict[str, dict[str, float]]:
     return out
 
 
-def _timelines(history: Any, strict: bool, quiet: bool) -> tuple[list[Timeline], str, list[str]]:
+def _timelines(
+    history: Any, strict: bool, quiet: bool, start: float | None
+) -> tuple[list[Timeline], str, list[str], dict[str, dict[str, Any]]]:
+    """Timelines, source name, notes and the state assumed before each VM's first event."""
     from ..io.history import Reconstruction, read_input
     from ..timeline import Timeline
 
     if isinstance(history, Timeline):
-        return [history], "<timelines>", []
+        return [history], "<timelines>", [], {}
     if isinstance(history, str):
-        history = read_input(history, strict=strict, quiet=quiet).require_usable()
+        history = read_input(history, strict=strict, quiet=quiet, start=start).require_usable()
     if isinstance(history, Reconstruction):
-        return list(history.timelines), history.source, list(history.notes)
-    return list(history), "<timelines>", []
+        return (list(history.timelines), history.source, list(history.notes),
+                dict(history.initial))
+    return list(history), "<timelines>", [], {}
 
 
-def _inventory_lookup(inventory: Any) -> Any:
-    """``resource id -> VMInfo or None`` from an inventory object or a path to one."""
+def _inventory_lookup(inventory: Inventory | str | os.PathLike[str] | None, strict: bool) -> Any:
+    """``resource id -> VMInfo or None`` from an inventory or a path to one."""
     if inventory is None:
         return lambda _rid: None
-    if isinstance(inventory, str):
-        from ..io.inventory import read_inventory  # type: ignore[import-not-found,unused-ignore]
+    if isinstance(inventory, str | os.PathLike):
+        from ..io.inventory import read_inventory
 
-        inventory = read_inventory(inventory)
+        inventory = read_inventory(os.fspath(inventory), strict=strict)
     return inventory.get
 
 
@@ -260,7 +266,7 @@ def reconciliation(
     history: str | Reconstruction | Timeline | Iterable[Timeline],
     costs: str | bytes | CostExport,
     *,
-    inventory: Any = None,
+    inventory: Inventory | str | os.PathLike[str] | None = None,
     edition: str | None = None,
     granularity: str = "minute",
     start: TimeLike | None = None,
@@ -274,8 +280,8 @@ def reconciliation(
         history: a path any ``vmlife bill`` input takes, a
             :class:`~vmlife.io.history.Reconstruction`, or timelines.
         costs: a path to (or the bytes of) an export, or a :class:`~vmlife.io.costs.CostExport`.
-        inventory: an inventory (``vmlife.io.inventory.read_inventory``) or a path to one:
-            names VMs and tells a size change from the meters.
+        inventory: an :class:`~vmlife.io.inventory.Inventory` or a path to one: names VMs
+            and tells a size change apart (a meter that is not the inventory's size).
         edition: the billing edition (default the newest); it decides which transitional
             states bill compute.
         granularity: ``minute`` (default), ``second`` or ``hour``, as for ``bill``.
@@ -290,8 +296,7 @@ def reconciliation(
     from .meter import bill
 
     export = costs if isinstance(costs, CostExport) else read_costs(costs, strict=strict)
-    timelines, source, notes = _timelines(history, strict, quiet)
-    info = _inventory_lookup(inventory)
+    info = _inventory_lookup(inventory, strict)
     lo = _when(start, "start")
     hi = _when(end, "end")
     days = export.days
@@ -302,6 +307,7 @@ def reconciliation(
     if lo is not None and hi is not None and hi <= lo:
         raise InputError(f"the period is empty: end {iso(hi)} is not after start {iso(lo)}",
                          field="end")
+    timelines, source, notes, initial = _timelines(history, strict, quiet, lo)
     # Hours, not money: every VM is metered at one sample price row, so no VM fails on a
     # missing price.
     result = bill(timelines, edition=edition, granularity=granularity, start=lo, end=hi,
@@ -335,7 +341,7 @@ def reconciliation(
             keys = export_names.get(tl.vm.lower(), set())
             key = next(iter(keys)) if len(keys) == 1 else resource_key(tl.vm)
         log_vm[key] = tl
-    starts = [t.start for t in timelines if t.start is not None]
+    starts = [f for f in map(_first_event, timelines) if f is not None]
     log_first = min(starts) if starts else None
     lasts = [t.last_change for t in timelines if t.last_change is not None]
     log_last = max(lasts) if lasts else None
@@ -369,7 +375,8 @@ def reconciliation(
                 "difference_hours": _round(c - m),
                 "explanation": _explain(
                     c - m, day, vm_tl, meters, pricing, getattr(vm_info, "size", None),
-                    log_first, log_last),
+                    log_first, log_last,
+                    initial.get(vm_tl.vm, {}).get("state") if vm_tl is not None else None),
                 "charged_cost": None if not got or got["cost"] is None
                 else _round(got["cost"]),
                 "meters": meters,
@@ -434,11 +441,16 @@ def _explain(
     size: str | None,
     log_first: float | None,
     log_last: float | None,
+    assumed: str | None,
 ) -> str:
-    """The likely causes of a difference, most likely first; ``""`` when the hours match."""
+    """The likely causes of a difference, most likely first; ``""`` when the hours match.
+
+    ``assumed`` is the state vmlife assumed for the VM before its first event, when known.
+    """
     if abs(diff) <= TOLERANCE_HOURS:
         return ""
     d0 = _day_epoch(day)
+    first = _first_event(tl) if tl is not None else None
     causes: list[str] = []
     if tl is None:
         causes.append("likely a VM absent from the Activity Log: no operation on it in the "
@@ -450,9 +462,10 @@ def _explain(
     elif log_last is not None and d0 + _DAY <= log_last - LOG_RETENTION_DAYS * _DAY:
         causes.append("likely a day outside the Activity Log's retention (90 days before its "
                       "last event)")
-    elif diff >= _ROUNDING_HOURS and tl.start is not None and d0 < tl.start:
+    elif diff >= _ROUNDING_HOURS and first is not None and d0 < first:
+        what = f" ({assumed})" if assumed else ""
         causes.append(f"likely the state before this VM's first event in the log "
-                      f"({iso(tl.start)}), which vmlife assumes: a VM stopped but still "
+                      f"({iso(first)}), which vmlife assumes{what}: a VM stopped but still "
                       f"allocated before it is billed")
     sizes = {_size_words(m) for m in meters}
     if len(sizes) > 1:
@@ -481,6 +494,15 @@ def _explain(
                 "transitional state Azure did not (try --edition), or the VM stopped without "
                 "a logged operation the reader maps (a platform event or eviction)")
     return "; ".join(causes)
+
+
+def _first_event(tl: Timeline) -> float | None:
+    """When the VM's first logged operation began (a timeline that starts at the period
+    start holds the assumed state until then)."""
+    for step in tl:
+        if step.operation is not None:
+            return step.start
+    return tl.start
 
 
 # ---------------------------------------------------------------------- reconcile -> DataFrame

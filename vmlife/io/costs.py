@@ -68,6 +68,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import InputError
+from .inventory import resource_key
 from .source import ByteSource, csv_records, decode, read_bytes
 
 __all__ = [
@@ -204,11 +205,6 @@ class CostExport:
         aside = sum(self.set_aside.values())
         return (f"<CostExport {self.format} {self.source!r}: {self.read} rows read, "
                 f"{len(self.rows)} compute, {aside} set aside, {len(self.problems)} problems>")
-
-
-def resource_key(resource_id: str) -> str:
-    """A resource id for comparison: lower-case, one leading slash, no trailing slash."""
-    return "/" + resource_id.strip().strip("/").lower()
 
 
 def hours_block(unit: str) -> float | None:
