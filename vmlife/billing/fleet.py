@@ -24,8 +24,11 @@ The input table (:data:`pandas.DataFrame`, a Parquet file or dataset, a ``pyarro
   ``os_provisioning``, a plugin's ``hibernation``, ...): the state id, or missing when the VM
   has no state on that axis. A single ``power`` column is enough. A step with every axis
   missing means "no VM" (before create, after delete). Other columns are ignored;
-* ``sku`` (or ``size``), ``os``, ``priority`` (optional): the VM's price row, read from its
-  first step; defaults as the meter's (``Standard_D2s_v5``, ``linux``, ``regular``).
+* ``sku`` (or ``size``), ``os``, ``priority``, ``region`` (optional): the VM's price row,
+  read from its first step; defaults as the meter's (``Standard_D2s_v5``, ``linux``,
+  ``regular``, the table's default region); ``disks`` (optional): the VM's disks as JSON text
+  (a list of ``{"type", "size_gb", "name"}``, as :func:`steps_frame` writes them), whose
+  monthly prices go to ``other`` as in the meter.
 
 Rows may come in any order: they are stably sorted by VM and start when needed.
 
@@ -39,6 +42,7 @@ stays light.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -51,7 +55,7 @@ from ..timeline import Timeline
 from ..timeutil import TimeLike, to_epoch
 from .editions import COMPONENTS, Edition
 from .meter import GRANULARITIES, billed_components
-from .prices import SAMPLE_PRICES, PriceTable
+from .prices import SAMPLE_PRICES, PriceTable, month_fraction
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -297,9 +301,12 @@ def steps_frame(timelines: Timeline | Iterable[Timeline]) -> pd.DataFrame:
                 ("sku", attrs.get("size") or attrs.get("sku")),
                 ("os", attrs.get("os")),
                 ("priority", attrs.get("priority")),
+                ("region", attrs.get("region")),
             )
             if v
         }
+        if attrs.get("disks"):
+            extra["disks"] = json.dumps(attrs["disks"])
         for step in tl:
             row: dict[str, Any] = {"vm": tl.vm, "start": step.start}
             for axis, sid in step.state.items():
@@ -308,7 +315,7 @@ def steps_frame(timelines: Timeline | Iterable[Timeline]) -> pd.DataFrame:
             row.update(extra)
             rows.append(row)
     columns = ["vm", "start", *axes]
-    for col in ("sku", "os", "priority"):
+    for col in ("sku", "os", "priority", "region", "disks"):
         if any(col in r for r in rows):
             columns.append(col)
     return pd.DataFrame(rows, columns=columns).astype({"start": "float64"})
@@ -325,7 +332,8 @@ def _to_pandas(steps: Any, axes: Sequence[str]) -> pd.DataFrame:
         import pyarrow.dataset as ds
 
         dataset = ds.dataset(str(steps), format="parquet")
-        wanted = {"vm", "start", "end", "sku", "size", "os", "priority", *axes}
+        wanted = {"vm", "start", "end", "sku", "size", "os", "priority", "region", "disks",
+                  *axes}
         cols = [c for c in dataset.schema.names if c in wanted]
         return dataset.to_table(columns=cols).to_pandas()
     if hasattr(steps, "to_pandas"):
@@ -477,7 +485,8 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
     kv, ks, ke, kidx = vm_codes[keep], s[keep], e[keep], state_index[keep]
     linked = (kv[1:] == kv[:-1]) & (ks[1:] == ke[:-1])  # continues the previous kept step
 
-    price_of = _vm_prices(df, order, vm_codes, nvm, plan)
+    price_of, monthly_of, notes_of = _vm_prices(df, order, vm_codes, nvm, plan)
+    notes.extend(notes_of)
     unit = plan.unit
     runs_out = np.zeros((nvm, len(COMPONENTS)), dtype=np.int64)
     secs_out = np.zeros((nvm, len(COMPONENTS)))
@@ -493,7 +502,13 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
         run_vm = kv[first]
         secs = ke[last] - ks[first]
         billed = np.floor(secs / unit + 1e-9) * unit
-        cost = _round(billed / 3600 * price_of[i][run_vm], 10)
+        cost = billed / 3600 * price_of[i][run_vm]
+        if COMPONENTS[i] == "other" and monthly_of.any():
+            starts = ks[first]
+            for j in np.flatnonzero(monthly_of[run_vm]):
+                cost[j] += monthly_of[run_vm[j]] * month_fraction(
+                    float(starts[j]), float(starts[j] + billed[j]))
+        cost = _round(cost, 10)
         runs_out[:, i] = np.bincount(run_vm, minlength=nvm)
         secs_out[:, i] = np.bincount(run_vm, weights=secs, minlength=nvm)
         billed_out[:, i] = np.bincount(run_vm, weights=billed, minlength=nvm)
@@ -528,14 +543,16 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
 
 def _vm_prices(
     df: pd.DataFrame, order: np.ndarray | None, vm_codes: np.ndarray, nvm: int, plan: _Plan
-) -> np.ndarray:
-    """Hourly price per component (rows) and VM (columns), from each VM's first step."""
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Hourly price per component (rows) and VM (columns), each VM's monthly disk price, and
+    notes on disks that could not be priced, from each VM's first step."""
     import numpy as np
     import pandas as pd
 
     prices = np.zeros((len(COMPONENTS), nvm))
+    monthly = np.zeros(nvm)
     if nvm == 0:
-        return prices
+        return prices, monthly, []
     heads = np.flatnonzero(np.r_[True, vm_codes[1:] != vm_codes[:-1]])
     rows = heads if order is None else order[heads]
 
@@ -552,12 +569,30 @@ def _vm_prices(
     skus = column(("sku", "size"), plan.sku, _DEFAULT_SKU)
     oses = column(("os",), plan.os, _DEFAULT_OS).str.lower()
     prios = column(("priority",), plan.priority, _DEFAULT_PRIORITY)
-    combo_of_vm, combos = pd.MultiIndex.from_arrays([skus, oses, prios]).factorize()
-    hourly = np.array(
-        [[plan.prices.lookup(*combo).per_hour(c) for c in COMPONENTS] for combo in combos]
-    ).reshape(-1, len(COMPONENTS))
+    regions = column(("region",), None, "")
+    disks = column(("disks",), None, "")
+    names = df["vm"].iloc[rows].astype(str).to_numpy(dtype=object)
+    combo_of_vm, combos = pd.MultiIndex.from_arrays(
+        [skus, oses, prios, regions, disks]).factorize()
+    first_vm = {int(c): names[i] for i, c in reversed(list(enumerate(combo_of_vm)))}
+    hourly = np.zeros((len(combos), len(COMPONENTS)))
+    per_month = np.zeros(len(combos))
+    notes: list[str] = []
+    for k, (sku, os_name, prio, region, disk_text) in enumerate(combos):
+        attrs: dict[str, Any] = {"size": sku, "os": os_name, "priority": prio,
+                                 "region": region or None}
+        if disk_text:
+            try:
+                attrs["disks"] = json.loads(disk_text)
+            except ValueError:
+                raise InputError("not JSON: the disks of a VM", field="disks") from None
+        price, disk_notes = plan.prices.price_for(attrs, vm=first_vm[k])
+        notes.extend(disk_notes)
+        hourly[k] = [price.per_hour(c) for c in COMPONENTS]
+        per_month[k] = price.other_monthly
     prices[:, vm_codes[heads]] = hourly[combo_of_vm].T
-    return prices
+    monthly[vm_codes[heads]] = per_month[combo_of_vm]
+    return prices, monthly, notes
 
 
 def _round(x: np.ndarray, ndigits: int) -> np.ndarray:

@@ -10,7 +10,14 @@ How a bill is computed (the rounding rule):
 4. Each run's length is **floored to the granularity**: ``minute`` (the default, as Azure's
    per-full-minute FAQ says: 6 min 45 s bills 6 min), ``second``, or ``hour``. Flooring per run
    means a run shorter than the unit bills nothing.
-5. Cost = billed hours x the hourly price of that component for the VM's size, OS and priority.
+5. Cost = billed hours x the hourly price of that component for the VM's size, OS, priority
+   and region; for ``other``, plus the VM's managed disks' monthly prices times the share of
+   each calendar month the run covers (:func:`~vmlife.billing.prices.month_fraction`).
+
+What a VM is (size, OS, licence, region, priority, disks) comes from its timeline's attributes,
+which an inventory (:mod:`vmlife.io.inventory`, ``inventory=``) fills in by resource id. A VM
+the inventory does not list is priced by :data:`FALLBACK` and listed in
+:attr:`Bill.not_in_inventory`.
 
 A timeline whose last step is still open (the VM exists and nothing happened after) is billed
 up to ``end`` when given, otherwise only up to its last change; the bill notes it.
@@ -33,12 +40,15 @@ from ..model import VMState
 from ..timeline import Timeline
 from ..timeutil import TimeLike, iso, to_epoch
 from .editions import COMPONENTS, Edition
-from .prices import SAMPLE_PRICES, Price, PriceTable
+from .prices import SAMPLE_PRICES, Price, PriceTable, month_fraction
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from ..io.inventory import Inventory
+
 __all__ = [
+    "FALLBACK",
     "GRANULARITIES",
     "Bill",
     "BilledRun",
@@ -46,6 +56,12 @@ __all__ = [
     "bill",
     "billed_components",
 ]
+
+#: How a VM the inventory does not list is priced (vmlife's choice, stated in every such bill).
+FALLBACK = (
+    "priced from its own timeline attributes where it has them, else as a Linux "
+    "Standard_D2s_v5, regular priority, in the price table's default region, without disks"
+)
 
 #: Seconds per billing unit.
 GRANULARITIES: dict[str, int] = {"second": 1, "minute": 60, "hour": 3600}
@@ -155,6 +171,8 @@ class VMBill:
             "sku": self.price.sku,
             "os": self.price.os,
             "priority": self.price.priority,
+            "region": self.price.region or None,
+            "disks_monthly": self.price.other_monthly,
             "billed_seconds": self.billed_seconds,
             "billed_hours": {k: v / 3600 for k, v in self.billed_seconds.items()},
             "cost": self.cost,
@@ -174,6 +192,10 @@ class Bill:
     vms: list[VMBill]
     prices: PriceTable
     notes: list[str] = field(default_factory=list)
+    #: the inventory's source when one was given
+    inventory: str | None = None
+    #: VMs the inventory does not list (priced by :data:`FALLBACK`)
+    not_in_inventory: list[str] = field(default_factory=list)
 
     @property
     def runs(self) -> list[BilledRun]:
@@ -215,6 +237,9 @@ class Bill:
             "cost": self.cost,
             "total_cost": self.total_cost,
             "notes": list(self.notes),
+            "inventory": self.inventory,
+            "not_in_inventory": list(self.not_in_inventory),
+            "fallback": FALLBACK if self.not_in_inventory else None,
         }
 
     def to_json(self, **kw: Any) -> str:
@@ -331,6 +356,8 @@ def bill(
     sku: str | None = None,
     os: str | None = None,
     priority: str | None = None,
+    region: str | None = None,
+    inventory: Inventory | None = None,
     lifecycle: Lifecycle | None = None,
 ) -> Bill:
     """Bill one timeline or many.
@@ -342,12 +369,18 @@ def bill(
         granularity: ``minute`` (default), ``second`` or ``hour``: each continuous run of a
             component is floored to whole units.
         start, end: clip the billing period (any time value).
-        sku, os, priority: the VM size, OS (``linux``/``windows``) and priority for pricing;
-            default each timeline's ``size``/``sku``, ``os`` and ``priority`` attributes, else
-            ``Standard_D2s_v5``, ``linux``, ``regular``.
+        sku, os, priority, region: the VM size, OS (``linux``/``windows``), priority and
+            region for pricing; default each timeline's ``size``/``sku``, ``os``,
+            ``priority`` and ``region`` attributes, else ``Standard_D2s_v5``, ``linux``,
+            ``regular`` and the price table's default region.
+        inventory: a :class:`~vmlife.io.inventory.Inventory`; each VM's attributes are
+            updated from it (by resource id, else by name), and VMs it does not list are
+            priced by :data:`FALLBACK` and listed in :attr:`Bill.not_in_inventory`.
 
     Raises:
-        UnknownNameError: an unknown edition, granularity or price row (lists the choices).
+        UnknownNameError: an unknown edition or granularity.
+        MissingPriceError: no price row for a VM (names the VM, size, region, OS and priority
+            and lists the closest rows).
     """
     lc = lifecycle or current_lifecycle()
     ed = _resolve_edition(edition, lc)
@@ -362,17 +395,28 @@ def bill(
     if table.sample:
         notes.append(f"Prices: {table.source}. Pass your own for real costs.")
     vms = []
+    missing: list[str] = []
     for tl in items:
-        attrs = tl.attributes
-        price = table.lookup(
-            sku or str(attrs.get("size") or attrs.get("sku") or "Standard_D2s_v5"),
-            (os or str(attrs.get("os") or "linux")).lower(),
-            priority or str(attrs.get("priority") or "regular"),
-        )
+        attrs = dict(tl.attributes)
+        if inventory is not None:
+            rid = attrs.get("resource_id")
+            info = inventory.find(tl.vm, rid if isinstance(rid, str) else None)
+            if info is None:
+                missing.append(tl.vm)
+            else:
+                attrs.update(info.attributes())
+        price, disk_notes = table.price_for(attrs, vm=tl.vm, sku=sku, os=os,
+                                            priority=priority, region=region)
+        notes.extend(disk_notes)
         vm_bill = VMBill(tl.vm, price)
         vm_bill.runs = _runs(tl, ed, price, unit, lo, hi, notes)
         vms.append(vm_bill)
-    return Bill(ed, table.currency, granularity, lo, hi, vms, table, notes)
+    if missing:
+        notes.append(f"Not in the inventory ({inventory.source if inventory else ''}): "
+                     f"{', '.join(missing)}; {FALLBACK}.")
+    return Bill(ed, table.currency, granularity, lo, hi, vms, table, notes,
+                inventory=inventory.source if inventory is not None else None,
+                not_in_inventory=missing)
 
 
 def _runs(
@@ -425,7 +469,10 @@ def _runs(
     for comp, a, b in sorted(spans, key=lambda x: (COMPONENTS.index(x[0]), x[1])):
         secs = b - a
         billed = math.floor(secs / unit + 1e-9) * unit
-        cost = round(billed / 3600 * price.per_hour(comp), 10)
+        cost = billed / 3600 * price.per_hour(comp)
+        if comp == "other" and price.other_monthly:
+            cost += price.other_monthly * month_fraction(a, a + billed)
+        cost = round(cost, 10)
         runs.append(BilledRun(tl.vm, comp, a, b, secs, float(billed), cost))
     return runs
 

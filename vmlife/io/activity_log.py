@@ -133,7 +133,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..engine import VM, Timing
 from ..errors import InputError, OperationNotAllowed, RunError, UnknownNameError
@@ -152,6 +152,9 @@ from .history import (
     iter_records,
     source_name,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .inventory import Inventory
 
 __all__ = [
     "FORMATS",
@@ -269,6 +272,7 @@ def read_activity_log(
     timing: Timing | None = None,
     lifecycle: Lifecycle | None = None,
     start: TimeLike | None = None,
+    inventory: Inventory | None = None,
 ) -> Reconstruction:
     """Rebuild each VM's timeline from an Activity Log.
 
@@ -289,6 +293,10 @@ def read_activity_log(
         start: the start of the period to be billed (any time value): each VM that existed
             before its first event is in its initial state (given or inferred) from here,
             when this is earlier than that event.
+        inventory: what each VM is (:func:`vmlife.io.inventory.read_inventory`); a VM's
+            attributes (size, OS, region, priority, eviction policy, disks, ...) are set
+            from it before its events replay, so plugin guards see them (a Spot VM's
+            eviction replays as an eviction). VMs it does not list are named in the notes.
 
     Returns:
         A :class:`~vmlife.io.history.Reconstruction` of kind ``"activity_log"``.
@@ -312,7 +320,8 @@ def read_activity_log(
             reader.add(raw)
         result.format = reader.shape()
         since = None if start is None else to_epoch(start)
-        _replay(reader, ops, initial_for, strict, quiet, timing, lc, result, since)
+        _replay(reader, ops, initial_for, strict, quiet, timing, lc, result, since,
+                inventory)
     if result.counts.guard_noted:
         result.notes.append(
             f"{result.counts.guard_noted} records are of operations a plugin's guard would have "
@@ -785,8 +794,10 @@ def _replay(
     lc: Lifecycle,
     result: Reconstruction,
     since: float | None = None,
+    inventory: Inventory | None = None,
 ) -> None:
     names = _display_names(reader.ids)
+    missing: list[str] = []
     counts = result.counts
     src = result.source
 
@@ -818,13 +829,21 @@ def _replay(
             begin = first.begin()
             if since is not None and state is not None:
                 begin = min(begin, since)  # the state before the first event holds from here
+            attrs: dict[str, Any] = {}
+            if inventory is not None:
+                info = inventory.get(reader.ids[key])
+                if info is None:
+                    missing.append(name)
+                else:
+                    attrs = info.attributes()
+            attrs["resource_id"] = reader.ids[key]
             vm = VM(
                 name,
                 start=begin,
                 timing=timing,
                 state=state,
                 lifecycle=lc,
-                resource_id=reader.ids[key],
+                **attrs,
             )
             for group in groups:
                 bar.update(1)
@@ -864,6 +883,10 @@ def _replay(
             timelines.append(_compact(vm.timeline, shared))
     timelines.sort(key=lambda t: (t.vm.lower(), t.vm))
     result.timelines = timelines
+    if missing:
+        result.notes.append(
+            f"Not in the inventory ({inventory.source if inventory else ''}): "
+            f"{', '.join(sorted(missing))}; their size, OS, region and priority are unknown.")
 
 
 def _time_of(event: tuple[float, str, Any, str | None]) -> float:

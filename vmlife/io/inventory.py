@@ -65,15 +65,19 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..timeline import Timeline
 
 __all__ = [
     "AHB_LICENSE_TYPES",
     "DiskInfo",
     "Inventory",
     "VMInfo",
+    "apply_inventory",
     "read_inventory",
     "resource_key",
 ]
@@ -247,6 +251,24 @@ class Inventory(Mapping[str, VMInfo]):
     def __repr__(self) -> str:
         return (f"<Inventory {len(self)} VMs from {self.source!r}, {len(self.problems)} "
                 f"problems, {self.ignored} other resources>")
+
+
+def apply_inventory(timelines: Iterable[Timeline], inventory: Inventory) -> list[str]:
+    """Set each timeline's attributes from the inventory (matched by its ``resource_id``
+    attribute, else by name, see :meth:`Inventory.find`); the inventory's values win.
+
+    Returns:
+        The names of the VMs the inventory does not list.
+    """
+    missing = []
+    for tl in timelines:
+        rid = tl.attributes.get("resource_id")
+        info = inventory.find(tl.vm, rid if isinstance(rid, str) else None)
+        if info is None:
+            missing.append(tl.vm)
+        else:
+            tl.attributes.update(info.attributes())
+    return missing
 
 
 def _group_name(rid: str) -> str:
