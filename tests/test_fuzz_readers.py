@@ -113,7 +113,10 @@ def _inventory_reader() -> list[Reader]:
                        "storageProfile": {"osDisk": {"osType": "Linux"}}},
     }]}
     return [Reader("inventory", lambda: json.dumps(sample).encode(), ".json",
-                   inventory.read_inventory, ())]
+                   inventory.read_inventory, ("bill", "{log}", "--inventory", "{file}")),
+            Reader("inventory-az", lambda: (DATA / "inventory" / "az_vm_list_d.json").read_bytes(),
+                   ".json", inventory.read_inventory,
+                   ("timeline", "{log}", "--inventory", "{file}"))]
 
 
 READERS: list[Reader] = [

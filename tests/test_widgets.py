@@ -38,7 +38,7 @@ def test_billing_timeline_controls_drive_the_bill() -> None:
     assert bytes(bt.plot.value) != first_png
     bt.granularity_picker.value = "hour"
     assert bt.bill.granularity == "hour"
-    bt.price_picker.value = "Standard_D4s_v5 / windows / regular"
+    bt.price_picker.value = "Standard_D4s_v5 / windows / regular / eastus"
     assert bt.bill.vm("b").price.sku == "Standard_D4s_v5"
     bt.period.index = (1, len(bt.period.options) - 1)
     assert bt.bill.start == bt.period.value[0]

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from ..cli import dump, say, table
 from ..errors import InputError
+from ..io.inventory import add_inventory_argument
 
 __all__ = ["add_commands"]
 
@@ -99,9 +100,12 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
     if args.prices and (args.sku or args.os):
         raise InputError("give either --prices or --sku/--os, not both")
     from ..io.history import read_input
+    from ..io.inventory import inventory_from_args
 
+    inventory = inventory_from_args(args)
     source = read_input(args.file, format=args.format, initial=args.initial,
-                        strict=args.strict, quiet=args.quiet, start=args.start).require_usable()
+                        strict=args.strict, quiet=args.quiet, start=args.start,
+                        inventory=inventory).require_usable()
     timelines, anomalies = source.timelines, source.anomalies
     prices = load_prices(args.prices) if args.prices else None
     result = bill(
@@ -113,11 +117,18 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
         end=args.end,
         sku=args.sku,
         os=args.os,
+        inventory=inventory,
     )
-    result.notes.extend(source.notes)
+    # the bill says which VMs the inventory lacks, with the fallback price
+    result.notes.extend(n for n in source.notes if not n.startswith("Not in the inventory"))
     if args.json:
         data = result.to_dict()
         data["anomalies"] = [a.as_dict() for a in anomalies]
+        if inventory is not None:
+            data["inventory_problems"] = [
+                {"record": p.record, "field": p.field, "reason": p.reason}
+                for p in inventory.problems
+            ]
         dump(data, out)
     elif args.csv:
         out.write(result.to_csv())
@@ -128,6 +139,13 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
         print(f"Edition {e.id} ({e.date}): {e.title} [{e.source}]", file=out)
         print(f"Currency {result.currency}, per {result.granularity} (each continuous run "
               f"floored)\n", file=out)
+        if inventory is not None:
+            table([(v.vm, v.price.sku, v.price.os, v.price.priority,
+                    v.price.region or "(any)", v.price.other_monthly,
+                    "no" if v.vm in result.not_in_inventory else "yes") for v in result.vms],
+                  ("vm", "priced as size", "os", "priority", "region", "disks/month",
+                   "in inventory"), out)
+            print(file=out)
         rows = result.summary()
         table([list(r.values()) for r in rows], list(rows[0]) if rows else ["vm"], out)
         print(f"\nTotal: {result.total_cost} {result.currency}", file=out)
@@ -220,6 +238,7 @@ def add_commands(sub: Any) -> None:
     _add_bill_options(p)
     p.add_argument("--format", default="auto",
                    help="input shape: auto (default), or one the 'timeline' command lists")
+    add_inventory_argument(p)
     p.add_argument("--initial", metavar="STATE",
                    help="state of each VM before its first Activity Log event")
     p.add_argument("--strict", action="store_true",

@@ -61,6 +61,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
+    from ..io.inventory import Inventory
+
 __all__ = [
     "RESULT_COLUMNS",
     "bill_dask",
@@ -184,6 +186,7 @@ def bill_events(
     format: str = "auto",
     initial: str | None = None,
     strict: bool = False,
+    inventory: Inventory | None = None,
     **bill_kw: Any,
 ) -> pd.DataFrame:
     """Bill Activity Log events (or polled snapshots) of many VMs in one call.
@@ -199,6 +202,11 @@ def bill_events(
             ``pandas.json_normalize`` or ``pd.DataFrame(records)`` give them: nested fields
             such as ``operationName.value`` may be flattened), a list of records, or a file.
         format, initial, strict: as for :func:`~vmlife.io.history.read_history`.
+        inventory: what each VM is (:func:`vmlife.io.inventory.read_inventory`): size, OS,
+            licence, region, priority and disks become each VM's attributes before its
+            events replay, and price it. VMs it does not list are in
+            ``df.attrs["not_in_inventory"]``, priced by
+            :data:`vmlife.billing.meter.FALLBACK`.
         **bill_kw: as for :func:`bill_frame` (edition, prices, granularity, start, end, ...).
     """
     import pandas as pd
@@ -209,10 +217,18 @@ def bill_events(
     if isinstance(events, pd.DataFrame):
         source = [_unflatten(r) for r in events.to_dict("records")]
     history = read_history(source, format=format, initial=initial, strict=strict, quiet=True,
-                           start=bill_kw.get("start"))
+                           start=bill_kw.get("start"), inventory=inventory)
     out = bill_frame(steps_frame(history.timelines), **bill_kw)
     out.attrs["anomalies"] = [a.as_dict() for a in history.anomalies]
     out.attrs["notes"] = [*out.attrs.get("notes", []), *history.notes]
+    if inventory is not None:
+        from .meter import FALLBACK
+
+        missing = [t.vm for t in history.timelines if inventory.find(
+            t.vm, t.attributes.get("resource_id")) is None]
+        out.attrs["inventory"] = inventory.source
+        out.attrs["not_in_inventory"] = missing
+        out.attrs["fallback"] = FALLBACK if missing else None
     return out
 
 

@@ -796,6 +796,11 @@ def _replay(
     since: float | None = None,
     inventory: Inventory | None = None,
 ) -> None:
+    if inventory is not None:  # an all-upper-case id (the export's) takes the inventory's case
+        for key, rid in reader.ids.items():
+            info = inventory.get(rid) if rid.isupper() else None
+            if info is not None:
+                reader.ids[key] = info.resource_id
     names = _display_names(reader.ids)
     missing: list[str] = []
     counts = result.counts

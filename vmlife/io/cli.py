@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from ..cli import dump, say, table
 from ..timeutil import to_datetime
+from .inventory import add_inventory_argument
 
 __all__ = ["add_commands", "cmd_timeline", "format_span"]
 
@@ -51,6 +52,7 @@ def add_commands(sub: Any) -> None:
         help="Activity Logs: the period start (ISO 8601); the state before each VM's first "
         "event (inferred or --initial) holds from here",
     )
+    add_inventory_argument(s)
     s.add_argument("--strict", action="store_true", help="stop with an error at the first anomaly")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_timeline)
@@ -59,6 +61,7 @@ def add_commands(sub: Any) -> None:
 def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``vmlife timeline``."""
     from .history import read_history
+    from .inventory import inventory_from_args
 
     result = read_history(
         args.file,
@@ -67,6 +70,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
         strict=args.strict,
         quiet=args.quiet,
         start=args.start,
+        inventory=inventory_from_args(args),
     )
     if args.json:
         dump(result.to_dict(), out)
@@ -80,6 +84,11 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
         rid = tl.attributes.get("resource_id")
         if rid:
             head += f"  {rid}"
+        if "size" in tl.attributes and "region" in tl.attributes:
+            a = tl.attributes
+            head += (f"\n  {a['size']} {a.get('os_type') or a.get('os')} in {a['region']}, "
+                     f"priority {a.get('priority')}"
+                     + (", Azure Hybrid Benefit" if a.get("ahb") else ""))
         init = result.initial.get(tl.vm)
         if init is not None:
             before = init["state"] or "no VM"

@@ -40,7 +40,7 @@ import os
 import sys
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from ..errors import InputError
 from ..timeline import FORMAT, Timeline, load_timelines
@@ -48,6 +48,9 @@ from ..timeutil import TimeLike
 from .parquet import MAGIC as PARQUET_MAGIC
 from .parquet import iter_parquet
 from .source import ByteSource, close_text, open_text, read_bytes, sniff
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .inventory import Inventory
 
 __all__ = [
     "HISTORY_FORMATS",
@@ -63,6 +66,7 @@ __all__ = [
     "read_input",
     "rewindable",
     "source_name",
+    "with_inventory",
 ]
 
 #: What the readers accept: a path (``"-"`` for standard input), an open file (text or
@@ -731,6 +735,7 @@ def read_history(
     quiet: bool = False,
     name: str | None = None,
     start: TimeLike | None = None,
+    inventory: Inventory | None = None,
 ) -> Reconstruction:
     """Read an Activity Log or polled snapshots, whichever the source holds.
 
@@ -738,7 +743,9 @@ def read_history(
     ``instanceView``, ``powerState``) means snapshots, anything else an Activity Log (whose
     shape is then detected per record). See :func:`vmlife.io.activity_log.read_activity_log`
     and :func:`vmlife.io.snapshots.read_snapshots` for the arguments (``start`` applies to
-    Activity Logs: snapshots show nothing before the first poll).
+    Activity Logs: snapshots show nothing before the first poll). ``inventory`` (a
+    :class:`~vmlife.io.inventory.Inventory`) sets what each VM is (size, OS, region,
+    priority, disks) as its attributes, by resource id or name.
 
     Raises:
         InputError: as the two readers do; also ``initial`` given for snapshots, which show
@@ -764,7 +771,8 @@ def read_history(
                 source=source_name(source, name),
                 field="initial",
             )
-        return read_snapshots(source, strict=strict, quiet=quiet, name=name)
+        return with_inventory(read_snapshots(source, strict=strict, quiet=quiet, name=name),
+                              inventory)
     return read_activity_log(
         source,
         format=kind,  # type: ignore[arg-type]
@@ -773,7 +781,22 @@ def read_history(
         quiet=quiet,
         name=name,
         start=start,
+        inventory=inventory,
     )
+
+
+def with_inventory(result: Reconstruction, inventory: Inventory | None) -> Reconstruction:
+    """The result with each timeline's attributes set from the inventory (see
+    :func:`vmlife.io.inventory.apply_inventory`) and a note naming the VMs it does not list."""
+    if inventory is None:
+        return result
+    from .inventory import apply_inventory
+
+    missing = apply_inventory(result.timelines, inventory)
+    if missing:
+        result.notes.append(f"Not in the inventory ({inventory.source}): {', '.join(missing)}; "
+                            "their size, OS, region and priority are unknown.")
+    return result
 
 
 def read_input(
@@ -784,6 +807,7 @@ def read_input(
     strict: bool = False,
     quiet: bool = False,
     start: TimeLike | None = None,
+    inventory: Inventory | None = None,
 ) -> Reconstruction:
     """Timelines from any input the ``bill`` and ``report`` commands take; ``"-"`` is stdin.
 
@@ -798,10 +822,11 @@ def read_input(
         data, _ = read_bytes("-", name="<stdin>")
         raw = data.encode("utf-8") if isinstance(data, str) else data
         if format == "auto" and _is_timeline_file(raw[:4096]):
-            return Reconstruction("<stdin>", "timelines", FORMAT,
-                                  timelines=load_timelines(raw, name="<stdin>"))
+            return with_inventory(Reconstruction(
+                "<stdin>", "timelines", FORMAT, timelines=load_timelines(raw, name="<stdin>")),
+                inventory)
         return read_history(io.BytesIO(raw), format=format, initial=initial, strict=strict,
-                            quiet=quiet, name="<stdin>", start=start)
+                            quiet=quiet, name="<stdin>", start=start, inventory=inventory)
     if format == "auto":
         try:
             with open(path, "rb") as fh:
@@ -809,10 +834,10 @@ def read_input(
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", source=path) from exc
         if _is_timeline_file(head):
-            return Reconstruction(path, "timelines", FORMAT,
-                                  timelines=load_timelines(path, name=path))
+            return with_inventory(Reconstruction(
+                path, "timelines", FORMAT, timelines=load_timelines(path, name=path)), inventory)
     return read_history(path, format=format, initial=initial, strict=strict, quiet=quiet,
-                        name=path, start=start)
+                        name=path, start=start, inventory=inventory)
 
 
 def _is_timeline_file(head: bytes) -> bool:

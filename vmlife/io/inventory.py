@@ -74,10 +74,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AHB_LICENSE_TYPES",
+    "INVENTORY_HELP",
     "DiskInfo",
     "Inventory",
     "VMInfo",
+    "add_inventory_argument",
     "apply_inventory",
+    "inventory_from_args",
     "read_inventory",
     "resource_key",
 ]
@@ -269,6 +272,42 @@ def apply_inventory(timelines: Iterable[Timeline], inventory: Inventory) -> list
         else:
             tl.attributes.update(info.attributes())
     return missing
+
+
+#: The ``--inventory`` option's help, shared by every command that takes it.
+INVENTORY_HELP = (
+    "what each VM is: az vm list [-d] / az vm show output, ARM List pages or az graph query "
+    "output (JSON). Size, OS, licence type (Azure Hybrid Benefit), region, priority (Spot), "
+    "disks and tags are joined to the VMs by resource id, case-insensitively; VMs it does not "
+    "list are priced as a Linux Standard_D2s_v5 and listed"
+)
+
+
+def add_inventory_argument(parser: Any) -> None:
+    """Add ``--inventory FILE`` to an argparse parser (``bill``, ``timeline``, ``report``,
+    ``reconcile``); read it back with :func:`inventory_from_args`."""
+    parser.add_argument("--inventory", metavar="FILE", help=INVENTORY_HELP)
+
+
+def inventory_from_args(args: Any, out: Any = None) -> Inventory | None:
+    """The inventory ``--inventory`` names, or None; its problems are printed to ``out``
+    (standard error when None) as ``Inventory problem: ...`` lines.
+
+    Raises:
+        InputError: the file cannot be read or holds no VM list (the command exits 2).
+    """
+    import sys
+
+    path = getattr(args, "inventory", None)
+    if not path:
+        return None
+    inv = read_inventory(path)
+    stream = out if out is not None else sys.stderr
+    for problem in inv.problems:
+        from ..cli import say
+
+        say(f"Inventory problem: {problem}", stream)
+    return inv
 
 
 def _group_name(rid: str) -> str:

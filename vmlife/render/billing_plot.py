@@ -74,6 +74,7 @@ def plot_timeline(
     sku: str | None = None,
     os: str | None = None,
     priority: str | None = None,
+    region: str | None = None,
 ) -> Axes:
     """Draw the billing timeline of one VM or many.
 
@@ -84,7 +85,8 @@ def plot_timeline(
         ax: the Axes to draw into; default a new figure sized for the number of VMs.
         cost: draw the cumulative cost line on a second y axis.
         title: default names the edition and the total.
-        sku, os, priority: pricing overrides, as for :func:`vmlife.billing.meter.bill`.
+        sku, os, priority, region: pricing overrides, as for
+            :func:`vmlife.billing.meter.bill`.
 
     Returns:
         The Axes drawn into.
@@ -101,7 +103,7 @@ def plot_timeline(
         last = [t.last_change for t in items if t.last_change is not None]
         hi = max(last) if last else None
     result: Bill = bill(items, edition=ed, prices=prices, granularity=granularity, start=lo,
-                        end=hi, sku=sku, os=os, priority=priority)
+                        end=hi, sku=sku, os=os, priority=priority, region=region)
     if ax is None:
         import matplotlib.pyplot as plt
 

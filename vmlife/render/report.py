@@ -22,6 +22,7 @@ from ..billing.editions import COMPONENTS
 from ..billing.meter import Bill, bill
 from ..billing.prices import PriceTable, load_prices
 from ..errors import VmlifeError
+from ..io.inventory import Inventory, add_inventory_argument, inventory_from_args
 from ..lifecycle import lifecycle
 from ..timeline import Timeline
 from ..timeutil import TimeLike, iso, to_epoch
@@ -69,18 +70,22 @@ def build_report(
     granularity: str = "minute",
     end: TimeLike | None = None,
     quiet: bool = True,
+    inventory: Inventory | None = None,
 ) -> Report:
     """Read ``source`` (any input ``vmlife bill`` takes) and bill it under every edition.
 
-    The billing period ends at ``end``, or at the input's last change.
+    The billing period ends at ``end``, or at the input's last change. ``inventory`` says
+    what each VM is (see :mod:`vmlife.io.inventory`); VMs it does not list are named in the
+    notes and priced by :data:`vmlife.billing.meter.FALLBACK`.
     """
     from ..io.history import read_input
 
-    history = read_input(source, quiet=quiet).require_usable()
+    history = read_input(source, quiet=quiet, inventory=inventory).require_usable()
     timelines = history.timelines
     last = [t.last_change for t in timelines if t.last_change is not None]
     stop = to_epoch(end) if end is not None else (max(last) if last else None)
-    main = bill(timelines, edition=edition, prices=prices, granularity=granularity, end=stop)
+    main = bill(timelines, edition=edition, prices=prices, granularity=granularity, end=stop,
+                inventory=inventory)
     rows = []
     for ed in sorted(lifecycle().editions.values(), key=lambda e: e.order):
         b = main if ed.id == main.edition.id else bill(
@@ -91,7 +96,8 @@ def build_report(
         row["total"] = b.total_cost
         rows.append(row)
     return Report(source, timelines, main, rows, list(history.anomalies),
-                  [*main.notes, *history.notes])
+                  [*main.notes, *(n for n in history.notes
+                                  if not n.startswith("Not in the inventory"))])
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], total: Sequence[Any] = ()) -> str:
@@ -221,6 +227,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         granularity=args.granularity,
         end=args.end,
         quiet=args.quiet,
+        inventory=inventory_from_args(args),
     )
     path = write_report(report, args.output)
     b = report.bill
@@ -246,4 +253,5 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--granularity", default="minute", choices=["second", "minute", "hour"])
     p.add_argument("--end", help="bill until this time (default: the input's last change)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_inventory_argument(p)
     p.set_defaults(func=cmd_report)

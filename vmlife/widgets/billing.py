@@ -71,7 +71,8 @@ class BillingTimeline(w.VBox):  # type: ignore[misc]  # ipywidgets has no type h
             options=["second", "minute", "hour"], value=granularity, description="Per"
         )
         rows = self.prices.rows.values()
-        price_options = [FROM_VM, *sorted(f"{p.sku} / {p.os} / {p.priority}" for p in rows)]
+        price_options = [FROM_VM, *sorted(
+            f"{p.sku} / {p.os} / {p.priority} / {p.region or '(any)'}" for p in rows)]
         self.price_picker = w.Dropdown(options=price_options, value=FROM_VM,
                                        description="Prices")
         lo = to_epoch(start) if start is not None else min(
@@ -104,9 +105,10 @@ class BillingTimeline(w.VBox):  # type: ignore[misc]  # ipywidgets has no type h
     def _pricing(self) -> dict[str, Any]:
         choice = self.price_picker.value
         if choice == FROM_VM:
-            return {"sku": None, "os": None, "priority": None}
-        sku, os_, priority = (part.strip() for part in choice.split("/"))
-        return {"sku": sku, "os": os_, "priority": priority}
+            return {"sku": None, "os": None, "priority": None, "region": None}
+        sku, os_, priority, region = (part.strip() for part in choice.split("/"))
+        return {"sku": sku, "os": os_, "priority": priority,
+                "region": None if region == "(any)" else region}
 
     @property
     def bill(self) -> Bill:

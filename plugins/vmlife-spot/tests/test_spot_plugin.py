@@ -21,7 +21,8 @@ def spot_vm(name: str = "s", **attributes: object) -> VM:
 def test_evict_is_a_platform_operation_logged_as_simulate_eviction(spot: ModuleType) -> None:
     op = vmlife.lifecycle().operation("evict")
     assert op.kind == "platform"
-    assert op.activity_log == ("Microsoft.Compute/virtualMachines/simulateEviction/action",)
+    assert op.activity_log == ("Microsoft.Compute/virtualMachines/simulateEviction/action",
+                               "Microsoft.Compute/virtualMachines/evictSpotVM/action")
     assert op.sources == frozenset({"running"})
 
 

@@ -25,6 +25,17 @@ Azure facts, and where they come from (Microsoft Learn; file names in the
   (operation ``VirtualMachines_SimulateEviction``), logged as
   ``Microsoft.Compute/virtualMachines/simulateEviction/action``, "Simulates the eviction of spot
   Virtual Machine" (Azure resource provider operations list).
+* A real eviction is recorded by the platform in the Activity Log as operation
+  ``Microsoft.Compute/virtualMachines/evictSpotVM/action`` (status Succeeded), with no
+  caller of yours. Sources: Azure publishes no page that lists it; it is what Activity Logs
+  show. The scale-set form ``Microsoft.Compute/virtualMachineScaleSets/evictSpotVM/action`` is
+  quoted from real ``AzureActivity`` rows in public write-ups of actual evictions (as opposed
+  to ``simulateEviction``), and the YugabyteDB platform detects evictions of single Azure VMs
+  by reading each VM's Activity Log for a Succeeded operation whose name contains
+  ``evictspotvm`` (github.com/yugabyte/yugabyte-db,
+  ``managed/src/main/java/com/yugabyte/yw/cloud/azu/AZUCloudImpl.java``, commit d74211a8).
+  vmlife accepts the single-VM name (any case) as ``evict``; a scale set's event names the
+  scale set, not the instance, so it is not mapped.
 
 Modelling choices (Azure's documents are silent):
 
@@ -52,6 +63,7 @@ from vmlife import Operation, Phase, VMState
 __all__ = [
     "EVICT",
     "EVICTION_POLICIES",
+    "EVICT_SPOT_VM",
     "adjust_operation",
     "eviction_policy",
     "guard_operation",
@@ -73,6 +85,8 @@ MAX_PRICE = "max_price"
 EVICTION_POLICIES: dict[str, str] = {"deallocate": "Deallocate", "delete": "Delete"}
 
 SIMULATE_EVICTION = "Microsoft.Compute/virtualMachines/simulateEviction/action"
+#: What the platform logs when it evicts a Spot VM (see the module docstring).
+EVICT_SPOT_VM = "Microsoft.Compute/virtualMachines/evictSpotVM/action"
 
 _NOTICE = Phase({}, key="eviction_notice")
 
@@ -83,7 +97,7 @@ EVICT = Operation(
     provisioning=None,
     final={"power": "deallocated"},
     kind="platform",
-    activity_log=(SIMULATE_EVICTION,),
+    activity_log=(SIMULATE_EVICTION, EVICT_SPOT_VM),
     description="Azure evicts a spot VM (or you simulate it): after 30 seconds' notice the VM is "
     "deallocated (policy Deallocate: disks still bill) or deleted with its disks (policy "
     "Delete: nothing bills).",
