@@ -31,7 +31,7 @@ from .errors import (
 from .io.inventory import Inventory, VMInfo, read_inventory
 from .lifecycle import Lifecycle, lifecycle
 from .model import Axis, Operation, Phase, State, VMState
-from .plugins import hookimpl, list_plugins, registered
+from .plugins import hookimpl, list_plugins, reads, registered
 from .status import format_code, parse_code, read_statuses, statuses_for
 from .timeline import Step, Timeline, dump_timelines, load_timelines
 
@@ -69,6 +69,7 @@ __all__ = [
     "parse_code",
     "read_inventory",
     "read_statuses",
+    "reads",
     "registered",
     "statuses_for",
 ]

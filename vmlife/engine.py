@@ -24,9 +24,9 @@ from datetime import timedelta
 from typing import Any
 
 from .errors import OperationNotAllowed, RunError, ScheduleError
-from .lifecycle import Lifecycle
+from .lifecycle import Decision, Lifecycle, compile_plan
 from .lifecycle import lifecycle as current_lifecycle
-from .model import Operation, VMState
+from .model import VMState
 from .timeline import Step, Timeline
 from .timeutil import TimeLike, iso, to_epoch, to_seconds
 
@@ -172,11 +172,11 @@ class VM:
     def allowed(self) -> list[str]:
         """Ids of the operations allowed now (lifecycle rules and plugin guards)."""
         lc = self._lc
-        return [op.id for op in lc.operations.values() if not lc.refusals(self, op, {})]
+        return [op.id for op in lc.operations.values() if not lc.reasons(self, op, {})]
 
     def why_not(self, operation: str, **params: Any) -> list[str]:
         """Why ``operation`` would be refused now; an empty list if it is allowed."""
-        return self._lc.refusals(self, self._lc.operation(operation), params)
+        return self._lc.reasons(self, self._lc.operation(operation), params)
 
     # ------------------------------------------------------------------ driving
     def do(
@@ -237,50 +237,88 @@ class VM:
         """
         lc = self._lc
         op = lc.operations.get(operation) or lc.operation(operation)
-        t = self.clock if at is None else to_epoch(at)
-        if t < self.clock:
+        clock = self.clock
+        t = clock if at is None else at if type(at) is float else to_epoch(at)
+        if t < clock:
             raise ScheduleError(
                 f"{self.name}: {operation} at {iso(t)} is before the end of the previous step "
-                f"({iso(self.clock)})"
+                f"({iso(clock)})"
             )
         state = self._state
+        names = lc.memo_attributes
+        decision: Decision | None = None
+        if names is not None:  # every guard and adjuster declared what it reads: remember
+            attrs = self.attributes
+            try:
+                key = (state, operation, self.deleted,
+                       tuple(map(attrs.get, names)) if names else (),
+                       frozenset(params.items()) if params else ())
+                decision = lc.cache.get(key)
+                if decision is None:
+                    decision = lc.cache[key] = lc.decide(self, op, params)
+            except TypeError:  # an unhashable parameter or attribute value
+                decision = None
+        if decision is None:
+            decision = lc.decide(self, op, params)
+        if decision.refusals or (decision.vetoes and not replay):
+            raise OperationNotAllowed(operation, state.describe(), decision.reasons,
+                                      self.allowed())
+        op = decision.operation
+        plan = decision.plan
         noted: list[str] = []
-        if replay:  # a fact: only the lifecycle's own rules refuse it, guards leave notes
-            reasons = lc.rule_refusals(self, op)
-            if not reasons and lc.has_guards:
-                noted = [f"{REPLAY_NOTE}: {r}" for r in lc.guard_reasons(self, op, params)]
-        elif params or lc.has_guards:
-            reasons = lc.refusals(self, op, params)
-        else:  # no guard and no parameter: the answer depends on the state alone
-            rkey = (state, operation, self.deleted)
-            cached = lc.cache.get(rkey)
-            if cached is None:
-                cached = lc.cache[rkey] = tuple(lc.refusals(self, op, params))
-            reasons = list(cached)
-        if reasons:
-            raise OperationNotAllowed(operation, state.describe(), reasons, self.allowed())
-        if lc.has_adjusters:  # a plugin may change what the operation does to this VM
+        if decision.vetoes:  # replayed: a fact, which the guards would have refused
+            noted = [f"{REPLAY_NOTE}: {r}" for r in decision.vetoes]
             op = lc.adjusted(self, op, params)
+            plan = compile_plan(op, state, params)
         if (
             fail is None
             and not cancel
-            and until is None
-            and not params
-            and op is lc.operations[operation]
+            and plan is not None
+            and (until is None or plan[0])
+            and not lc.has_observers
         ):
-            # the common case: a memoised plan of (timing key, state) pairs and the end state
-            # (an operation a plugin adjusted for this VM is never memoised)
-            pkey = (state, operation)
-            plan = lc.cache.get(pkey)
-            if plan is None:
-                plan = lc.cache[pkey] = _compile(lc, op, state, params)
+            # the common case: the compiled (timing key, state) pairs and the end state
             steps, end_state = plan
             t0 = t
-            for key, st in steps:
-                self._record(t, st, operation)
-                t += self.timing.duration(key)
-            self._record(t, end_state, None)
-            self.attributes.update(op.attributes)
+            starts, states, ops = self._starts, self._states, self._ops
+            timing = self.timing
+            if until is None and not timing.jitter:
+                table = timing.durations
+                fallback = timing.default
+                for tkey, st in steps:
+                    if starts and starts[-1] == t:  # a zero-length step is replaced, not kept
+                        states[-1] = st
+                        ops[-1] = operation
+                    else:
+                        starts.append(t)
+                        states.append(st)
+                        ops.append(operation)
+                    t += table.get(tkey, fallback)
+            else:
+                spans = [timing.duration(tkey) for tkey, _ in steps]
+                if until is not None:
+                    spans = self._fit(operation, spans, t, until)
+                for (_, st), span in zip(steps, spans, strict=True):
+                    if starts and starts[-1] == t:
+                        states[-1] = st
+                        ops[-1] = operation
+                    else:
+                        starts.append(t)
+                        states.append(st)
+                        ops.append(operation)
+                    t += span
+            if starts and starts[-1] == t:
+                states[-1] = end_state
+                ops[-1] = None
+            else:
+                starts.append(t)
+                states.append(end_state)
+                ops.append(None)
+            self._state = end_state
+            if op.stores_params and params:
+                self.attributes.update(params)
+            if op.attributes:
+                self.attributes.update(op.attributes)
             if op.deletes:
                 self.deleted = True
             self.clock = t
@@ -307,19 +345,7 @@ class VM:
             n = len(phases)
         durations = [self.timing.duration(ph.timing_key) for ph in phases[:n]]
         if until is not None:
-            end = to_epoch(until)
-            if end < t:
-                raise ScheduleError(
-                    f"{self.name}: {operation} until {iso(end)} is before it starts"
-                )
-            total = sum(durations)
-            span = end - t
-            if durations:
-                durations = (
-                    [d * span / total for d in durations]
-                    if total > 0
-                    else [span / len(durations)] * len(durations)
-                )
+            durations = self._fit(operation, durations, t, until)
         # -- from here on the operation happens: nothing below may raise
         t0 = t
         cur = state
@@ -394,6 +420,20 @@ class VM:
         return vm_html(self)
 
     # ------------------------------------------------------------------ internals
+    def _fit(self, operation: str, durations: list[float], t: float, until: TimeLike
+             ) -> list[float]:
+        """Phase durations scaled so the operation started at ``t`` ends at ``until``."""
+        end = to_epoch(until)
+        if end < t:
+            raise ScheduleError(f"{self.name}: {operation} until {iso(end)} is before it starts")
+        total = sum(durations)
+        span = end - t
+        if not durations:
+            return durations
+        if total > 0:
+            return [d * span / total for d in durations]
+        return [span / len(durations)] * len(durations)
+
     def _record(self, t: float, state: VMState, op: str | None) -> None:
         if self._starts and self._starts[-1] == t:
             # a zero-length step is replaced rather than kept
@@ -428,16 +468,3 @@ class VM:
             self._lc.state(axis, sid)  # raises UnknownNameError listing the choices
         return result
 
-
-def _compile(
-    lc: Lifecycle, op: Operation, state: VMState, params: Mapping[str, Any]
-) -> tuple[tuple[tuple[str, VMState], ...], VMState]:
-    """The (timing key, state) of each phase of ``op`` from ``state``, and its end state."""
-    cur = state
-    if op.provisioning is not None:
-        cur = cur.replace(provisioning=op.provisioning)
-    steps = []
-    for phase in op.plan(state, params):
-        cur = cur.replace(phase.set)
-        steps.append((phase.timing_key, cur))
-    return tuple(steps), (VMState() if op.deletes else cur.replace(op.final))

@@ -8,9 +8,10 @@ plugin made it and a conflict can name both.
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .engine import VM
     from .timeline import Step
 
-__all__ = ["Lifecycle", "call_each", "lifecycle"]
+__all__ = ["Decision", "Lifecycle", "call_each", "lifecycle"]
 
 
 def call_each(
@@ -84,10 +85,54 @@ def _call_impls(
     return out
 
 
+#: A compiled plan: the (timing key, state) of each phase of an operation, and its end state.
+Plan = tuple[tuple[tuple[str, VMState], ...], VMState]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the lifecycle says about one operation on one VM as it is now.
+
+    Attributes:
+        refusals: the lifecycle's own rules that refuse it (no VM, a VM already, a power
+            state it is not allowed from); guards are not asked when there is one.
+        vetoes: the reasons the plugins' guards gave, kept apart so a caller may record them
+            rather than refuse.
+        operation: the operation as the ``adjust_operation`` hooks change it for this VM
+            (adjusters are asked only when nothing refused or vetoed it; the registered
+            operation otherwise).
+        plan: the operation's phases from the current state, compiled (None when refused).
+    """
+
+    refusals: tuple[str, ...]
+    vetoes: tuple[str, ...]
+    operation: Operation
+    plan: Plan | None
+
+    @property
+    def reasons(self) -> list[str]:
+        """Every reason it is refused (the lifecycle's, then the guards'); empty if allowed."""
+        return [*self.refusals, *self.vetoes]
+
+
+def compile_plan(op: Operation, state: VMState, params: Mapping[str, Any]) -> Plan:
+    """The (timing key, state) of each phase of ``op`` from ``state``, and its end state."""
+    cur = state
+    if op.provisioning is not None:
+        cur = cur.replace(provisioning=op.provisioning)
+    steps = []
+    for phase in op.plan(state, params):
+        cur = cur.replace(phase.set)
+        steps.append((phase.timing_key, cur))
+    return tuple(steps), (VMState() if op.deletes else cur.replace(op.final))
+
+
 class Lifecycle:
     """The assembled state model: axes, states, operations, and the hooks that watch them.
 
-    Build one with :func:`lifecycle` rather than directly. It is immutable once built.
+    Build one with :func:`lifecycle` rather than directly. It is immutable once built, so the
+    engine remembers what it decided per (state, operation, parameters, values read): see
+    :meth:`decision` and :func:`vmlife.reads`.
     """
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
@@ -96,9 +141,11 @@ class Lifecycle:
         self.states: dict[tuple[str, str], State] = {}
         self.operations: dict[str, Operation] = {}
         self.editions: dict[str, Edition] = {}
-        #: memo of the engine: (state, operation[, deleted]) -> refusals or compiled plan.
-        #: Safe because a lifecycle never changes once built.
+        #: memo of the engine: (state, operation, deleted, attribute values, parameters) ->
+        #: :class:`Decision`. Safe because a lifecycle never changes once built.
         self.cache: dict[tuple[Any, ...], Any] = {}
+        #: False on the reference copy :meth:`uncached` returns.
+        self.memoised = True
         self._runtime_impls: dict[str, list[_Impl]] = {}
         self._trace = _plugins.tracing()
         self._assemble()
@@ -228,6 +275,41 @@ class Lifecycle:
         self.has_guards = bool(hook.guard_operation.get_hookimpls())
         self.has_observers = bool(hook.step_recorded.get_hookimpls())
         self.has_adjusters = bool(hook.adjust_operation.get_hookimpls())
+        self.memo_attributes = self._declared_reads()
+
+    def _declared_reads(self) -> tuple[str, ...] | None:
+        """The VM attributes the guards and adjusters read, or None if one did not declare.
+
+        Raises:
+            DefinitionError: a declaration names an axis no plugin registered.
+        """
+        names: set[str] = set()
+        complete = True
+        for hook_name in ("guard_operation", "adjust_operation"):
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                declared = _plugins.declared_reads(impl.function)
+                if declared is None:
+                    complete = False
+                    continue
+                unknown = sorted(declared.axes - set(self.axes))
+                if unknown:
+                    raise DefinitionError(
+                        f"plugin {impl.plugin_name!r}: {hook_name} declares it reads axis "
+                        f"{', '.join(map(repr, unknown))}, which no plugin registered; axes: "
+                        f"{', '.join(sorted(self.axes))}"
+                    )
+                names |= declared.attributes
+        return tuple(sorted(names)) if complete else None
+
+    def uncached(self) -> Lifecycle:
+        """A copy of this lifecycle that remembers nothing: every guard and adjuster is asked
+        on every operation and every plan is compiled again (the reference path the memo is
+        tested against; also handy when debugging a plugin)."""
+        twin = copy.copy(self)
+        twin.cache = {}
+        twin.memoised = False
+        twin.memo_attributes = None
+        return twin
 
     # ------------------------------------------------------------------ lookups
     def axis_order(self) -> list[Axis]:
@@ -333,6 +415,52 @@ class Lifecycle:
                 ) from exc
             reasons.append(text)
         return reasons
+
+    def decide(self, vm: VM, op: Operation, params: Mapping[str, Any]) -> Decision:
+        """Ask the rules, the guards and the adjusters about ``op`` on ``vm`` now (no memo)."""
+        state = vm.state
+        refused = self.rule_refusals(vm, op)
+        if refused:
+            return Decision(tuple(refused), (), op, None)
+        vetoed = self.guard_reasons(vm, op, params)
+        if vetoed:
+            return Decision((), tuple(vetoed), op, None)
+        adjusted = self.adjusted(vm, op, params)
+        if self.memoised and not params and adjusted is op:
+            # an operation no adjuster changed has one plan per state, whatever else is asked
+            pkey = (state, op.id)
+            plan = self.cache.get(pkey)
+            if plan is None:
+                plan = self.cache[pkey] = compile_plan(op, state, params)
+            return Decision((), (), op, plan)
+        return Decision((), (), adjusted, compile_plan(adjusted, state, params))
+
+    def decision(self, vm: VM, op: Operation, params: Mapping[str, Any]) -> Decision | None:
+        """:meth:`decide`, remembered per (state, operation, deleted, values read, parameters).
+
+        None when it cannot be remembered: a guard or adjuster did not declare what it reads
+        (:func:`vmlife.reads`), a parameter or attribute value is not hashable, ``op`` is not
+        this lifecycle's own operation, or this is the :meth:`uncached` reference copy.
+        """
+        names = self.memo_attributes
+        if names is None or self.operations.get(op.id) is not op:
+            return None
+        attrs = vm.attributes
+        try:
+            key = (vm.state, op.id, vm.deleted, tuple(map(attrs.get, names)) if names else (),
+                   frozenset(params.items()) if params else ())
+            found: Decision | None = self.cache.get(key)
+            if found is None:
+                found = self.cache[key] = self.decide(vm, op, params)
+        except TypeError:  # an unhashable parameter or attribute value
+            return None
+        return found
+
+    def reasons(self, vm: VM, op: Operation, params: Mapping[str, Any]) -> list[str]:
+        """Why ``op`` cannot run on ``vm`` now (remembered when it can be, see
+        :meth:`decision`; otherwise every guard is asked, and no adjuster)."""
+        found = self.decision(vm, op, params)
+        return found.reasons if found is not None else self.refusals(vm, op, params)
 
     def adjusted(self, vm: VM, op: Operation, params: Mapping[str, Any]) -> Operation:
         """``op`` as the ``adjust_operation`` hooks change it for ``vm`` (``op`` if none does).

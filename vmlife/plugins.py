@@ -17,10 +17,10 @@ import importlib
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
@@ -34,11 +34,72 @@ __all__ = [
     "get_plugin_manager",
     "hookimpl",
     "list_plugins",
+    "reads",
     "registered",
     "reset",
 ]
 
 hookimpl = pluggy.HookimplMarker("vmlife")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: The attribute :func:`reads` sets on a hook implementation.
+READS_ATTRIBUTE = "vmlife_reads"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a ``guard_operation`` or ``adjust_operation`` implementation reads (see :func:`reads`).
+
+    Attributes:
+        axes: the state axes it reads from ``vm.state``.
+        attributes: the VM attributes it reads from ``vm.attributes``.
+    """
+
+    axes: frozenset[str]
+    attributes: frozenset[str]
+
+
+def reads(*, axes: Iterable[str] = (), attributes: Iterable[str] = ()) -> Callable[[_F], _F]:
+    """Declare what a ``guard_operation`` or ``adjust_operation`` implementation reads.
+
+    A declared hook promises that its answer depends only on the operation, its parameters,
+    the VM's state on ``axes`` and the VM's ``attributes`` named (read with
+    ``vm.attributes.get(name)``), and on nothing else of the VM (not its name, clock or
+    timeline). vmlife then asks it once per distinct (state, operation, parameters, values of
+    the attributes every declared hook reads) and remembers the answer on the lifecycle, which
+    never changes once built: operations that repeat cost a dictionary look-up instead of a
+    pluggy call per hook. The memo is keyed by the whole composite state, which holds every
+    declared axis; the axes are checked against the lifecycle when it is assembled.
+
+    An undeclared implementation is asked every time, and so are all the others of the same
+    hook while one is undeclared: existing plugins keep working unchanged.
+
+    Example::
+
+        @vmlife.hookimpl
+        @vmlife.reads(axes=("power",), attributes=("priority",))
+        def guard_operation(vm, operation):
+            if operation.id == "evict" and vm.attributes.get("priority") != "spot":
+                return "only spot VMs are evicted"
+            return None
+    """
+    declared = Reads(frozenset(axes), frozenset(attributes))
+    for name in (*declared.axes, *declared.attributes):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"reads() takes names (non-empty strings), not {name!r}")
+
+    def mark(function: _F) -> _F:
+        setattr(function, READS_ATTRIBUTE, declared)
+        return function
+
+    return mark
+
+
+def declared_reads(function: Callable[..., Any]) -> Reads | None:
+    """What :func:`reads` declared for a hook implementation, or None."""
+    found = getattr(function, READS_ATTRIBUTE, None)
+    return found if isinstance(found, Reads) else None
 
 #: Entry-point group that pip-installed plugins declare.
 ENTRY_POINT_GROUP = "vmlife"

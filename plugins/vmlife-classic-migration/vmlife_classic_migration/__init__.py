@@ -202,6 +202,7 @@ def _in_virtual_network(attributes: Mapping[str, Any]) -> bool:
 
 
 @vmlife.hookimpl
+@vmlife.reads(attributes=(MIGRATION, DEPLOYMENT_MODEL, BLOCKERS))
 def guard_operation(vm: vmlife.VM, operation: Operation) -> str | None:
     """The management-plane lock, and who may validate, prepare, commit or abort."""
     attributes = vm.attributes
@@ -243,6 +244,7 @@ def _platform_restart(state: VMState, params: Mapping[str, Any]) -> tuple[Phase,
 
 
 @vmlife.hookimpl
+@vmlife.reads(attributes=(VIRTUAL_NETWORK,))
 def adjust_operation(vm: vmlife.VM, operation: Operation) -> Operation | None:
     """A VM outside a virtual network is stopped, deallocated and restarted during prepare."""
     if operation.id == PREPARE.id and not _in_virtual_network(vm.attributes):

@@ -208,6 +208,7 @@ SPOT_REFUSAL = "OperationNotAllowed: Hibernation capability isn't supported for 
 
 
 @vmlife.hookimpl
+@vmlife.reads(axes=("power", "provisioning", "hibernation"), attributes=(CAPABILITY, PRIORITY))
 def guard_operation(vm: vmlife.VM, operation: Operation, params: Mapping[str, Any]) -> str | None:
     """Refuse what Azure refuses around hibernation (the reason quotes Azure's error)."""
     state = vm.state
@@ -267,6 +268,7 @@ def _ends_hibernation(operation: Operation) -> Operation:
 
 
 @vmlife.hookimpl
+@vmlife.reads(axes=("hibernation",))
 def adjust_operation(
     vm: vmlife.VM, operation: Operation, params: Mapping[str, Any]
 ) -> Operation | None:

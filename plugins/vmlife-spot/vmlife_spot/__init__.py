@@ -160,6 +160,7 @@ def _settings_refusal(merged: Mapping[str, Any], given: Mapping[str, Any]) -> st
 
 
 @vmlife.hookimpl
+@vmlife.reads(axes=("power",), attributes=(PRIORITY,))
 def guard_operation(vm: vmlife.VM, operation: Operation, params: Mapping[str, Any]) -> str | None:
     """Refuse evicting a regular VM, and spot settings Azure would refuse."""
     if operation.id == EVICT.id:
@@ -188,6 +189,7 @@ def guard_operation(vm: vmlife.VM, operation: Operation, params: Mapping[str, An
 
 
 @vmlife.hookimpl
+@vmlife.reads(attributes=(POLICY,))
 def adjust_operation(vm: vmlife.VM, operation: Operation) -> Operation | None:
     """Follow the VM's eviction policy: with Delete, eviction deletes the VM and its disks."""
     if operation.id != EVICT.id or eviction_policy(vm.attributes) != "Delete":
