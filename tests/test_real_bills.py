@@ -289,3 +289,42 @@ def test_spot_vms_in_both_widgets_with_the_sample_prices(spot_plugin: Any) -> No
     assert bill(ex.vm.timeline, end=ex.vm.clock).vm("explorer").price.priority == "spot"
     ex.run("evict")
     assert ex.message.value == "" and ex.vm.state.power == "deallocated"
+
+
+def test_timeline_files_and_snapshots_take_the_inventory_too(
+        files: dict[str, Path], tmp_path: Path) -> None:
+    """A vmlife timeline file (no resource ids: matched by name) and polled snapshots."""
+    from vmlife.io.history import read_history, read_input
+
+    inv = read_inventory(INVENTORY)
+    plain = read_activity_log(files["log"])
+    for tl in plain.timelines:
+        tl.attributes.clear()
+    saved = tmp_path / "timelines.json"
+    vmlife.dump_timelines(plain.timelines, saved)
+    got = read_input(str(saved), inventory=inv)
+    assert {t.vm: t.attributes["region"] for t in got.timelines} == {
+        "SPOT-1": "eastus", "win-ahb": "westeurope", "win-payg": "westeurope"}
+    polls = [{"time": f"2024-03-04T{h:02d}:00:00Z", "vm": name,
+              "statuses": [{"code": "PowerState/running"}]}
+             for h in (8, 9) for name in ("win-ahb", "ghost")]
+    snap = read_history(polls, inventory=inv)
+    assert snap.timeline("win-ahb").attributes["ahb"] is True
+    assert any("Not in the inventory" in n and "ghost" in n for n in snap.notes)
+
+
+def test_inventory_problems_are_printed_and_in_the_json(
+        files: dict[str, Path], tmp_path: Path) -> None:
+    rows = json.loads(INVENTORY.read_text())
+    rows[2]["hardwareProfile"] = "big"
+    inv = tmp_path / "inv.json"
+    inv.write_text(json.dumps(rows))
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["bill", str(files["log"]), "--inventory", str(inv), "--json"],
+                    out=out) == 0
+    assert "Inventory problem: " in err.getvalue() and "record item 3" in err.getvalue()
+    data = json.loads(out.getvalue())
+    assert data["inventory_problems"] == [{"record": "item 3", "field": "hardwareProfile",
+                                           "reason": "expected an object, got str"}]
+    assert data["not_in_inventory"] == ["SPOT-1"]
