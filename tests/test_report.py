@@ -82,3 +82,20 @@ def test_report_opens_in_chromium_without_errors(tmp_path: Path) -> None:
             browser.close()
     assert errors == []
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
+
+
+def test_report_with_costs_has_a_what_azure_charged_section(tmp_path: Path) -> None:
+    data = Path(__file__).parent / "data" / "reconcile"
+    out = io.StringIO()
+    assert main(["report", str(data / "activity_log.json"), "-o", str(tmp_path / "r"),
+                 "--costs", str(data / "costs_focus.csv"), "--quiet"], out=out) == 0
+    assert "modelled 24.0 h, charged 49.0 h of compute; 2 of 4 VM-days differ" in out.getvalue()
+    html = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    section = html[html.index("<h2>What Azure charged</h2>"):html.index("<h2>Timeline</h2>")]
+    assert 'alt="modelled vs charged compute hours"' in section
+    assert "<td>win-ahb</td><td>2024-03-04</td><td>8</td><td>9</td><td>1</td>" in section
+    assert "In the export only: db-1, 24.0 h charged" in section
+    assert "Set aside (not VM compute): Bandwidth 1, Purchase 1, Storage 1." in section
+    # without --costs there is no such section
+    _, plain = make_report(tmp_path)
+    assert "What Azure charged" not in plain

@@ -21,7 +21,9 @@ from typing import Any, TextIO
 from ..billing.editions import COMPONENTS
 from ..billing.meter import Bill, bill
 from ..billing.prices import PriceTable, load_prices
+from ..billing.reconcile import Reconciliation
 from ..errors import VmlifeError
+from ..io.costs import CostExport
 from ..io.inventory import Inventory, add_inventory_argument, inventory_from_args
 from ..lifecycle import lifecycle
 from ..timeline import Timeline
@@ -47,6 +49,8 @@ tr.total td { font-weight: 600; border-top: 2px solid #9aa7b4; }
 .ok { color: #2e7d32; }
 img, svg { max-width: 100%; height: auto; }
 code { background: #f2f5f8; padding: 0 0.2rem; }
+.causes td:last-child, .causes th:last-child { text-align: left; }
+.causes td:nth-child(2) { white-space: nowrap; }
 """
 
 
@@ -60,6 +64,8 @@ class Report:
     by_edition: list[dict[str, Any]]
     anomalies: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: modelled vs charged compute hours, when a Cost Management export was given
+    reconciliation: Reconciliation | None = None
 
 
 def build_report(
@@ -71,12 +77,15 @@ def build_report(
     end: TimeLike | None = None,
     quiet: bool = True,
     inventory: Inventory | None = None,
+    costs: str | CostExport | None = None,
 ) -> Report:
     """Read ``source`` (any input ``vmlife bill`` takes) and bill it under every edition.
 
     The billing period ends at ``end``, or at the input's last change. ``inventory`` says
     what each VM is (see :mod:`vmlife.io.inventory`); VMs it does not list are named in the
-    notes and priced by :data:`vmlife.billing.meter.FALLBACK`.
+    notes and priced by :data:`vmlife.billing.meter.FALLBACK`. With ``costs`` (a Cost
+    Management export, see :func:`vmlife.billing.reconcile.reconciliation`) the report also
+    compares the modelled compute hours with what Azure charged, per VM and day.
     """
     from ..io.history import read_input
 
@@ -95,9 +104,15 @@ def build_report(
             row[f"{c} h"] = round(sum(v.billed_seconds[c] for v in b.vms) / 3600, 2)
         row["total"] = b.total_cost
         rows.append(row)
+    rec = None
+    if costs is not None:
+        from ..billing.reconcile import reconciliation
+
+        rec = reconciliation(history if source == "-" else source, costs, inventory=inventory,
+                             edition=main.edition.id, granularity=granularity, quiet=quiet)
     return Report(source, timelines, main, rows, list(history.anomalies),
                   [*main.notes, *(n for n in history.notes
-                                  if not n.startswith("Not in the inventory"))])
+                                  if not n.startswith("Not in the inventory"))], rec)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], total: Sequence[Any] = ()) -> str:
@@ -130,6 +145,53 @@ def _timeline_png(report: Report) -> str | None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _reconciliation_html(rec: Reconciliation | None) -> str:
+    """The "What Azure charged" section: the plot, the rows that differ, what was unmatched."""
+    if rec is None:
+        return ""
+    png = None
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        pass
+    else:
+        from .reconcile_plot import plot_reconciliation
+
+        days = {r["date"] for r in rec.rows}
+        fig = Figure(figsize=(9, 3.4), layout="constrained")
+        plot_reconciliation(rec, by="day" if len(days) > 1 else "vm", ax=fig.add_subplot())
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+        png = base64.b64encode(buf.getvalue()).decode("ascii")
+    picture = (f'<img alt="modelled vs charged compute hours" src="data:image/png;base64,{png}">'
+               if png else "")
+    t = rec.totals
+    table = _table(
+        ["VM", "day", "modelled h", "charged h", "difference h", "likely cause"],
+        [[r["vm"], r["date"], r["modelled_hours"], r["charged_hours"], r["difference_hours"],
+          r["explanation"] or "matches"] for r in rec.rows],
+        ["Total", "", t["modelled_hours"], t["charged_hours"], t["difference_hours"], ""])
+    extra = "".join(
+        f'<div class="note">In the export only: {escape(e["vm"])}, {e["charged_hours"]} h '
+        f"charged</div>" for e in rec.export_only)
+    aside = rec.costs.set_aside
+    if aside:
+        what = ", ".join(f"{k} {v}" for k, v in sorted(aside.items()))
+        extra += f'<div class="note">Set aside (not VM compute): {escape(what)}.</div>'
+    extra += "".join(f'<div class="anomaly">{escape(str(p))}</div>'
+                     for p in rec.costs.problems)
+    src = escape(rec.costs.source)
+    return f"""<h2>What Azure charged</h2>
+<p>Compute hours modelled from the history under edition {escape(rec.edition)} beside the
+compute hours in the Cost Management export <code>{src}</code> ({escape(rec.costs.format)}),
+per VM and UTC day. Disk and network rows of the export are set aside. A difference of more
+than a minute gets its likely cause.</p>
+{picture}
+<div class="causes">{table}</div>
+{extra}
+"""
 
 
 def _diagram_svg(edition: str) -> str:
@@ -192,6 +254,7 @@ floored.</p>
 <h2>Bill per VM and component</h2>
 {_table(header, vm_rows, total)}
 {notes}
+{_reconciliation_html(report.reconciliation)}
 <h2>Timeline</h2>
 <p>Solid bands bill compute under edition {escape(ed.id)}; hatched ones do not. The line is the
 cumulative cost.</p>
@@ -228,11 +291,18 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         end=args.end,
         quiet=args.quiet,
         inventory=inventory_from_args(args),
+        costs=args.costs,
     )
     path = write_report(report, args.output)
     b = report.bill
     print(f"Billed {len(b.vms)} VMs under edition {b.edition.id}: total {b.total_cost} "
           f"{b.currency}; {len(report.anomalies)} anomalies.", file=out)
+    rec = report.reconciliation
+    if rec is not None:
+        t = rec.totals
+        print(f"Against {rec.costs.source}: modelled {t['modelled_hours']} h, charged "
+              f"{t['charged_hours']} h of compute; {len(rec.mismatches)} of {len(rec.rows)} "
+              f"VM-days differ.", file=out)
     print(f"Report: {path.resolve()}", file=out)
     return 0
 
@@ -254,4 +324,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--end", help="bill until this time (default: the input's last change)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_inventory_argument(p)
+    p.add_argument("--costs", metavar="EXPORT",
+                   help="Cost Management export (EA/MCA cost details CSV, FOCUS CSV/Parquet): "
+                   "adds a 'What Azure charged' section, modelled vs charged per VM and day")
     p.set_defaults(func=cmd_report)
