@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..io.inventory import Inventory
     from ..timeline import Timeline
     from .meter import Bill
+    from .prices import PriceTable
 
 __all__ = [
     "COLUMNS",
@@ -226,7 +227,7 @@ def daily_compute_hours(result: Bill) -> dict[str, dict[str, float]]:
 
 
 def _timelines(
-    history: Any, strict: bool, quiet: bool, start: float | None
+    history: Any, strict: bool, quiet: bool, start: float | None, inventory: Inventory | None
 ) -> tuple[list[Timeline], str, list[str], dict[str, dict[str, Any]]]:
     """Timelines, source name, notes and the state assumed before each VM's first event."""
     from ..io.history import Reconstruction, read_input
@@ -235,22 +236,32 @@ def _timelines(
     if isinstance(history, Timeline):
         return [history], "<timelines>", [], {}
     if isinstance(history, str):
-        history = read_input(history, strict=strict, quiet=quiet, start=start).require_usable()
+        history = read_input(history, strict=strict, quiet=quiet, start=start,
+                             inventory=inventory).require_usable()
     if isinstance(history, Reconstruction):
         return (list(history.timelines), history.source, list(history.notes),
                 dict(history.initial))
     return list(history), "<timelines>", [], {}
 
 
-def _inventory_lookup(inventory: Inventory | str | os.PathLike[str] | None, strict: bool) -> Any:
-    """``resource id -> VMInfo or None`` from an inventory or a path to one."""
-    if inventory is None:
-        return lambda _rid: None
+def _inventory(
+    inventory: Inventory | str | os.PathLike[str] | None, strict: bool
+) -> Inventory | None:
+    """An inventory, read when given as a path."""
     if isinstance(inventory, str | os.PathLike):
         from ..io.inventory import read_inventory
 
-        inventory = read_inventory(os.fspath(inventory), strict=strict)
-    return inventory.get
+        return read_inventory(os.fspath(inventory), strict=strict)
+    return inventory
+
+
+def _hours_only() -> PriceTable:
+    """A price table of one row that matches every VM: the meter needs a price, the
+    reconciliation compares hours only."""
+    from .prices import Price, PriceTable
+
+    return PriceTable([Price("hours", "linux", 1.0, 0.0, 0.0, "hours")],
+                      source="hours only (reconciliation)")
 
 
 def _size_words(text: str) -> str:
@@ -296,7 +307,7 @@ def reconciliation(
     from .meter import bill
 
     export = costs if isinstance(costs, CostExport) else read_costs(costs, strict=strict)
-    info = _inventory_lookup(inventory, strict)
+    inv = _inventory(inventory, strict)
     lo = _when(start, "start")
     hi = _when(end, "end")
     days = export.days
@@ -307,11 +318,10 @@ def reconciliation(
     if lo is not None and hi is not None and hi <= lo:
         raise InputError(f"the period is empty: end {iso(hi)} is not after start {iso(lo)}",
                          field="end")
-    timelines, source, notes, initial = _timelines(history, strict, quiet, lo)
-    # Hours, not money: every VM is metered at one sample price row, so no VM fails on a
-    # missing price.
+    timelines, source, notes, initial = _timelines(history, strict, quiet, lo, inv)
+    # Hours, not money: every VM is metered at one price row, so no VM fails on a missing price.
     result = bill(timelines, edition=edition, granularity=granularity, start=lo, end=hi,
-                  sku="Standard_D2s_v5", os="linux", priority="regular")
+                  prices=_hours_only(), sku="hours", os="linux", priority="regular")
     modelled = daily_compute_hours(result)
 
     charged: dict[tuple[str, str], dict[str, Any]] = {}
@@ -361,7 +371,7 @@ def reconciliation(
                 continue
             rid = (str(vm_tl.attributes.get("resource_id") or "") if vm_tl is not None
                    else "") or (got["rid"] if got else vm_tl.vm if vm_tl is not None else key)
-            vm_info = info(rid)
+            vm_info = inv.get(rid) if inv is not None else None
             name = (getattr(vm_info, "name", None) or (vm_tl.vm if vm_tl is not None else None)
                     or (got["name"] if got else None) or rid.rstrip("/").rsplit("/", 1)[-1])
             meters = sorted(got["meters"]) if got else []
@@ -526,9 +536,10 @@ def reconcile(
 # ---------------------------------------------------------------------- CLI
 def cmd_reconcile(args: argparse.Namespace, out: TextIO) -> int:
     from ..cli import dump, say, table
+    from ..io.inventory import inventory_from_args
 
     rec = reconciliation(
-        args.log, args.costs, inventory=args.inventory, edition=args.edition,
+        args.log, args.costs, inventory=inventory_from_args(args), edition=args.edition,
         granularity=args.granularity, start=args.start, end=args.end, strict=args.strict,
         quiet=args.quiet)
     if args.json:
@@ -558,6 +569,8 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def add_commands(sub: Any) -> None:
+    from ..io.inventory import add_inventory_argument
+
     p = sub.add_parser(
         "reconcile",
         help="compare modelled compute hours with a Cost Management export, per VM and day",
@@ -571,9 +584,7 @@ def add_commands(sub: Any) -> None:
                    "timeline file; - for standard input")
     p.add_argument("--costs", required=True, metavar="EXPORT",
                    help="Cost Management export: cost details CSV (EA/MCA) or FOCUS CSV/Parquet")
-    p.add_argument("--inventory", metavar="INV",
-                   help="VM inventory (az vm list -d, ARM List, Resource Graph): names VMs and "
-                   "tells size changes apart")
+    add_inventory_argument(p)
     p.add_argument("--edition", help="billing edition for the modelled side (default: newest)")
     p.add_argument("--granularity", default="minute", choices=["second", "minute", "hour"],
                    help="each continuous billed run is floored to this unit (default: minute)")
