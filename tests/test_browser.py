@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from vmlife.render.palette import INK
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("VMLIFE_CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "out" / "screenshots"
@@ -117,13 +119,13 @@ HIGHLIGHTED_JS = """
   const svg = document.querySelector('.vmlife-explorer .vmlife-diagram svg');
   if (!svg) return null;
   for (const g of svg.querySelectorAll('g.node')) {
-    if (g.querySelector('[stroke-width="3"]')) {
+    if (g.querySelector('[stroke="HIGHLIGHT" i]')) {
       return g.querySelector('title').textContent;
     }
   }
   return '';
 }
-"""
+""".replace("HIGHLIGHT", INK["highlight"])  # the current state's border colour
 
 
 def _run_all(page: Any) -> None:

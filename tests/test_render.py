@@ -13,6 +13,7 @@ import vmlife
 import vmlife.render.engine as engine_mod
 from vmlife.cli import main
 from vmlife.render import EngineNotFound, diagram, find_engine
+from vmlife.render.palette import INK, style
 
 GOLDEN = Path(__file__).parent / "data" / "render"
 ENGINE = find_engine()
@@ -40,9 +41,10 @@ def test_text_output_is_deterministic() -> None:
 
 def test_colours_follow_the_edition_and_the_diff_marks_changes() -> None:
     draft = diagram(vmlife.lifecycle(), "power", edition="draft").dot()
-    assert re.search(r"s_power__stopped \[[^]]*fillcolor=\"#fee08b\"", draft)  # hardware only
+    hardware_only = style("hardware only")
+    assert re.search(rf"s_power__stopped \[[^]]*fillcolor=\"{hardware_only.colour}\"", draft)
     diff = diagram(vmlife.lifecycle(), "power", diff=("draft", "2023-10")).dot()
-    changed = set(re.findall(r"(s_power__\w+) \[[^]]*peripheries=2", diff))
+    changed = set(re.findall(rf"(s_power__\w+) \[[^]]*color=\"{INK['changed']}\"", diff))
     assert changed == {"s_power__creating", "s_power__starting", "s_power__stopped",
                        "s_power__deallocating"}
 
@@ -50,7 +52,7 @@ def test_colours_follow_the_edition_and_the_diff_marks_changes() -> None:
 def test_highlight_follows_a_vm() -> None:
     vm = vmlife.VM("a").create().deallocate()
     dot = diagram(vm, "power").dot()
-    assert re.findall(r"(s_power__\w+) \[[^]]*penwidth=3", dot) == ["s_power__deallocated"]
+    assert re.findall(r"(s_power__\w+) \[[^]]*peripheries=2", dot) == ["s_power__deallocated"]
 
 
 class Hostile:

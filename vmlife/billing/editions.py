@@ -23,16 +23,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..errors import UnknownNameError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import VMState
+
 __all__ = [
+    "BILLED",
+    "BILLED_WITHOUT_LICENCE",
+    "CATEGORIES",
     "COMPONENTS",
+    "HARDWARE_ONLY",
+    "LICENCE_ONLY",
+    "NOT_BILLED_CATEGORY",
+    "UNKNOWN",
     "BillingRules",
     "Component",
     "Edition",
     "Rule",
+    "billing_category",
     "diff_editions",
 ]
 
@@ -40,6 +51,18 @@ Component = Literal["compute", "license", "other"]
 #: All cost components, in display order.
 COMPONENTS: tuple[Component, ...] = ("compute", "license", "other")
 RULE_COMPONENTS: frozenset[str] = frozenset({"compute", "license"})
+
+#: Billing categories of a state under an edition (what the pictures colour by).
+BILLED = "billed"
+HARDWARE_ONLY = "hardware only"
+BILLED_WITHOUT_LICENCE = "billed without licence"
+LICENCE_ONLY = "licence only"
+NOT_BILLED_CATEGORY = "not billed"
+UNKNOWN = "unknown"
+#: Every category, in legend order.
+CATEGORIES: tuple[str, ...] = (
+    BILLED, HARDWARE_ONLY, BILLED_WITHOUT_LICENCE, LICENCE_ONLY, NOT_BILLED_CATEGORY, UNKNOWN,
+)
 
 
 @dataclass(frozen=True)
@@ -50,11 +73,14 @@ class Rule:
         bills: the components billed (a subset of ``{"compute", "license"}``).
         wording: the document's own words in its billing column ("Billed (Hardware only)").
         note: the footnote or remark that goes with it, if any.
+        known: False only for :data:`NOT_BILLED`, the rule vmlife applies where the edition
+            says nothing (its category is ``unknown``).
     """
 
     bills: frozenset[str]
     wording: str
     note: str = ""
+    known: bool = True
 
     def __post_init__(self) -> None:
         extra = set(self.bills) - RULE_COMPONENTS
@@ -66,17 +92,30 @@ class Rule:
 
     @property
     def category(self) -> str:
-        """``billed``, ``hardware only``, ``licence excluded`` or ``not billed``."""
+        """One of :data:`CATEGORIES`.
+
+        ``hardware only`` and ``billed without licence`` bill the same component (compute)
+        and differ in what the document says: the earliest draft splits its billing column
+        into "Hardware + Software" and "Hardware only", while the lifecycle page bills Stopped
+        ("Billed*") with a footnote that software licences do not incur charges. A compute-only
+        rule whose wording names hardware is ``hardware only``; any other compute-only rule is
+        ``billed without licence`` (a modelling choice: the documents give no name for it).
+        The rule vmlife applies where an edition has none is ``unknown``.
+        """
+        if not self.known:
+            return UNKNOWN
         if self.bills == RULE_COMPONENTS:
-            return "billed"
+            return BILLED
         if self.bills == {"compute"}:
-            return "hardware only"
+            return HARDWARE_ONLY if "hardware" in self.wording.lower() else BILLED_WITHOUT_LICENCE
         if self.bills == {"license"}:
-            return "licence only"
-        return "not billed"
+            return LICENCE_ONLY
+        return NOT_BILLED_CATEGORY
 
 
-NOT_BILLED = Rule(frozenset(), "(no rule)", "The edition lists no rule for this state.")
+NOT_BILLED = Rule(
+    frozenset(), "(no rule)", "The edition lists no rule for this state.", known=False
+)
 
 
 @dataclass(frozen=True)
@@ -123,6 +162,23 @@ class BillingRules:
     rules: Mapping[str, Rule]
     editions: tuple[str, ...] | None = None
     note: str = field(default="")
+
+
+def billing_category(state: VMState, edition: Edition) -> str | None:
+    """The billing category of a composite state under an edition (None when there is no VM).
+
+    The same precedence as the meter (:func:`vmlife.billing.meter.billed_components`): the
+    power state's rule, overridden by a rule the edition has for a state on another axis. A
+    VM with no power state, or one the edition has no rule for (``unknown``), is ``unknown``.
+    """
+    if not state.exists:
+        return None
+    power = state.power
+    rule = edition.rule_for(f"power.{power}") if power is not None else NOT_BILLED
+    for axis, sid in state.items():
+        if axis != "power" and edition.has_rule(f"{axis}.{sid}"):
+            rule = edition.rule_for(f"{axis}.{sid}")
+    return rule.category
 
 
 def diff_editions(a: Edition, b: Edition, states: Iterable[str] | None = None) -> list[str]:

@@ -1,9 +1,11 @@
-"""Billing timelines with matplotlib: one lane per VM, coloured by power state.
+"""Billing timelines with matplotlib: one lane per VM, coloured by billing category.
 
 Reading the picture:
 
-* each lane is a VM; bands are its power states, coloured by state;
-* a solid band bills compute under the chosen edition, a hatched pale band does not;
+* each lane is a VM; bands are its power states, coloured and hatched by their billing
+  category under the chosen edition (the palette of :mod:`vmlife.render.palette`, the same as
+  the state diagram's: solid vermillion bills compute and licence, hatched sky blue bills
+  neither, and so on); a band wide enough is labelled with its power state;
 * small triangles mark the start of an operation, red crosses a failed one;
 * the line (right axis) is the cumulative cost of all VMs, each billed run's cost spread
   evenly over the run.
@@ -15,45 +17,27 @@ here, so it works headless and inline in Jupyter alike.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..billing.editions import Edition
-from ..billing.meter import Bill, bill, billed_components
+from ..billing.editions import UNKNOWN, Edition, billing_category
+from ..billing.meter import Bill, bill
 from ..billing.prices import PriceTable
 from ..lifecycle import lifecycle
 from ..timeline import Timeline
 from ..timeutil import TimeLike, to_datetime, to_epoch
 from .escape import mpl_text
+from .palette import INK, LEGEND_ORDER, mpl_patch, style
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
 
-__all__ = ["POWER_COLOURS", "plot_timeline"]
+__all__ = ["plot_timeline"]
 
-#: Colours of the built-in power states (colour-blind-safe-ish, light for transitions).
-POWER_COLOURS: dict[str, str] = {
-    "creating": "#c7b8e8",
-    "starting": "#9fd8a4",
-    "running": "#2e9e44",
-    "stopping": "#f6c98b",
-    "stopped": "#e8871e",
-    "deallocating": "#a9c4dd",
-    "deallocated": "#5b7b99",
-    "unknown": "#333333",
-}
-_FALLBACK = ["#8e6bbf", "#c0504d", "#4bacc6", "#9bbb59", "#f79646", "#7f7f7f"]
-
-
-def _colour(state_id: str | None) -> str:
-    if state_id is None:
-        return "#dddddd"
-    if state_id in POWER_COLOURS:
-        return POWER_COLOURS[state_id]
-    return _FALLBACK[zlib.crc32(state_id.encode()) % len(_FALLBACK)]
+#: A band narrower than this share of the axis gets no state label.
+_LABEL_MIN_SHARE = 0.07
 
 
 def _label(vm: str) -> str:
@@ -110,7 +94,11 @@ def plot_timeline(
         _fig, ax = plt.subplots(figsize=(11, 1.2 + 0.55 * max(len(items), 1)),
                                 layout="constrained")
 
-    seen_states: dict[str, str] = {}
+    seen: set[str] = set()
+    span = (hi - lo) if hi is not None and lo is not None else None
+    if span is None:
+        firsts = [t.start for t in items if t.start is not None]
+        span = (hi - min(firsts)) if hi is not None and firsts else None
     for lane, tl in enumerate(items):
         y = len(items) - 1 - lane
         prev_err = None
@@ -125,27 +113,24 @@ def plot_timeline(
             if e <= s or not step.state.exists:
                 prev_op = step.operation
                 continue
-            power = step.state.power
-            colour = _colour(power)
-            billed = "compute" in billed_components(step.state, ed)
+            category = billing_category(step.state, ed) or UNKNOWN
             x0 = mdates.date2num(to_datetime(s))
             width = mdates.date2num(to_datetime(e)) - x0
-            ax.broken_barh(
-                [(x0, width)],
-                (y - 0.35, 0.7),
-                facecolors=colour,
-                alpha=1.0 if billed else 0.35,
-                hatch=None if billed else "////",
-                edgecolor=colour if billed else "#555555",
-                linewidth=0.0 if billed else 0.3,
-            )
-            seen_states.setdefault(power or "(none)", colour)
+            patch = mpl_patch(category)
+            ax.broken_barh([(x0, width)], (y - 0.35, 0.7), facecolors=patch.pop("facecolor"),
+                           **patch)
+            seen.add(category)
+            if span and (e - s) >= _LABEL_MIN_SHARE * span:
+                ax.text(x0 + width / 2, y, mpl_text(step.state.power or "?"), ha="center",
+                        va="center", fontsize="x-small", color=INK["text"], clip_on=True,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": INK["paper"],
+                              "edgecolor": "none", "alpha": 0.8})
             if step.operation is not None and step.operation != prev_op:
-                ax.plot([x0], [y + 0.42], marker="v", color="#222222", markersize=4,
+                ax.plot([x0], [y + 0.42], marker="v", color=INK["operation"], markersize=4,
                         linestyle="none")
             err = step.state.error_code
             if err and err != prev_err:
-                ax.plot([x0], [y], marker="x", color="#d62728", markersize=9, mew=2,
+                ax.plot([x0], [y], marker="x", color=INK["failure"], markersize=9, mew=2,
                         linestyle="none")
             prev_err, prev_op = err, step.operation
 
@@ -155,21 +140,21 @@ def plot_timeline(
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+    ax.grid(axis="x", color=INK["grid"], linewidth=0.6)
     ax.set_axisbelow(True)
 
-    handles: list[Artist] = [Patch(facecolor=c, label=mpl_text(s)) for s, c in seen_states.items()]
-    handles.append(Patch(facecolor="#ffffff", edgecolor="#555555", hatch="////",
-                         label="compute not billed"))
+    handles: list[Artist] = [
+        Patch(label=style(c).legend, **mpl_patch(c)) for c in LEGEND_ORDER if c in seen
+    ]
     if cost and result.runs:
         twin = ax.twinx()
         xs, ys = _cumulative(result)
-        twin.plot([float(mdates.date2num(x)) for x in xs], ys, color="#1f3b73", linewidth=1.4)
+        twin.plot([float(mdates.date2num(x)) for x in xs], ys, color=INK["cost"], linewidth=1.4)
         twin.set_ylabel(f"cumulative cost ({result.currency})")
         twin.set_ylim(bottom=0)
         from matplotlib.lines import Line2D
 
-        handles.append(Line2D([], [], color="#1f3b73", label="cumulative cost"))
+        handles.append(Line2D([], [], color=INK["cost"], label="cumulative cost"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.08 if cost else 1.0, 1.0),
               fontsize="small", frameon=False)
     sample = " (sample prices)" if result.prices.sample else ""

@@ -9,22 +9,13 @@ backslashes and quotes escaped, and node ids are the graph's safe identifiers.
 from __future__ import annotations
 
 from .escape import dot_html, dot_string
-from .graph import CATEGORY_COLOURS, Edge, Graph, LegendEntry, Node
+from .graph import Edge, Graph, LegendEntry, Node
+from .palette import INK, style
 
-__all__ = ["STYLE", "to_dot"]
+__all__ = ["to_dot"]
 
 FONT = "Helvetica,Arial,sans-serif"
-
-#: Colours and widths shared by the DOT and Mermaid renderers.
-STYLE = {
-    "border": "#444444",
-    "highlight": "#1f4e9e",
-    "changed": "#b2182b",
-    "plugin": "#5b3f8c",
-    "edge": "#555555",
-    "failure": "#b2182b",
-    "muted": "#555555",
-}
+STYLE = INK
 
 _WRAP = 26  # characters per line of an edge label
 
@@ -43,7 +34,8 @@ def _wrap(parts: tuple[str, ...]) -> list[str]:
 
 
 def _node_label(n: Node, diff: tuple[str, str] | None) -> str:
-    rows = [f"<B>{dot_html(n.name)}</B>"]
+    name = f"<I>{dot_html(n.name)}</I>" if n.transitional else dot_html(n.name)
+    rows = [f"<B>{name}</B>"]
     if n.billing:
         rows.append(f'<FONT POINT-SIZE="9">{dot_html(n.billing)}</FONT>')
     if n.changed and diff is not None:
@@ -63,13 +55,14 @@ def _node_label(n: Node, diff: tuple[str, str] | None) -> str:
 def _node(n: Node, diff: tuple[str, str] | None) -> str:
     if n.kind == "start":
         attrs = [
-            'shape=circle, style=filled, fillcolor="#222222", color="#222222"',
+            f'shape=circle, style=filled, fillcolor="{STYLE["pseudo"]}", color="{STYLE["pseudo"]}"',
             'label="", width=0.2, height=0.2, fixedsize=true',
             'tooltip="no VM yet"',
         ]
     elif n.kind == "end":
         attrs = [
-            'shape=doublecircle, style=filled, fillcolor="#222222", color="#222222"',
+            f'shape=doublecircle, style=filled, fillcolor="{STYLE["pseudo"]}", '
+            f'color="{STYLE["pseudo"]}"',
             'label="", width=0.14, height=0.14, fixedsize=true',
             'tooltip="deleted"',
         ]
@@ -80,16 +73,17 @@ def _node(n: Node, diff: tuple[str, str] | None) -> str:
             'tooltip="from any state of this axis"',
         ]
     else:
-        style = "rounded,filled,dashed" if n.transitional else "rounded,filled"
+        cat = style(n.category)
+        words = ",".join(w for w in ("rounded", "filled", cat.dot_style()) if w)
         attrs = [
-            f'style="{style}", fillcolor="{CATEGORY_COLOURS[n.category]}"',
+            f'style="{words}", fillcolor="{cat.colour}", penwidth={cat.width:g}',
             f"label={_node_label(n, diff)}",
             f"tooltip={dot_string(f'{n.axis}.{n.name}: {n.display}')}",
         ]
-        if n.changed:
-            attrs.append(f'peripheries=2, color="{STYLE["changed"]}"')
+        if n.changed and not n.highlighted:
+            attrs.append(f'color="{STYLE["changed"]}"')
     if n.highlighted:
-        attrs.append(f'penwidth=3, color="{STYLE["highlight"]}"')
+        attrs.append(f'peripheries=2, color="{STYLE["highlight"]}"')
     return f"    {n.id} [{', '.join(attrs)}];"
 
 
@@ -109,14 +103,14 @@ def _edge(e: Edge) -> str:
 def _legend_row(entry: LegendEntry) -> str:
     swatch_attrs = 'WIDTH="52" HEIGHT="16" FIXEDSIZE="TRUE"'
     if entry.kind == "category":
-        swatch_attrs += f' BGCOLOR="{CATEGORY_COLOURS[entry.category]}"'
-        swatch = " "
-    elif entry.kind == "stable":
-        swatch_attrs += ' STYLE="rounded"'
+        cat = style(entry.category)
+        swatch_attrs += f' BGCOLOR="{cat.colour}" BORDER="{round(cat.width)}"'
+        if cat.dot_style():
+            swatch_attrs += f' STYLE="{cat.dot_style()}"'
         swatch = " "
     elif entry.kind == "transitional":
-        swatch_attrs += ' STYLE="dashed"'
-        swatch = " "
+        swatch_attrs += ' BORDER="0"'
+        swatch = "<I>name</I>"
     elif entry.kind == "highlighted":
         swatch_attrs += f' COLOR="{STYLE["highlight"]}"'
         swatch = f'<FONT COLOR="{STYLE["highlight"]}"><B>current</B></FONT>'
@@ -158,7 +152,7 @@ def to_dot(g: Graph) -> str:
         f'    node [shape=box, fontname="{FONT}", fontsize=11, color="{STYLE["border"]}", '
         'penwidth=1.3, margin="0.14,0.06"];',
         f'    edge [fontname="{FONT}", fontsize=9, color="{STYLE["edge"]}", '
-        f'fontcolor="#333333", arrowsize=0.7];',
+        f'fontcolor="{STYLE["text"]}", arrowsize=0.7];',
     ]
     nodes = {n.id: n for n in g.nodes}
     many = len(g.clusters) > 1
@@ -171,7 +165,7 @@ def to_dot(g: Graph) -> str:
             out.append(f"    subgraph cluster_{c.id} {{")
             out.append(
                 f'        graph [label=<<B>{dot_html(title)}</B>>, labelloc=t, labeljust=l, '
-                'style="rounded", color="#bbbbbb", fontsize=12];'
+                f'style="rounded", color="{STYLE["cluster"]}", fontsize=12];'
             )
             indent = "    "
         for nid in c.nodes:

@@ -28,8 +28,9 @@ How edges are derived, for each operation and each state it may start from:
 * on the provisioning axis, every transitional state an operation shows has a "fails" edge to
   ``failed`` (the engine's failure rule: provisioning becomes ``failed/<code>``).
 
-How a state is coloured under an edition: by the edition's rule for it when there is one;
-a power state with no rule bills nothing (the edition's own default); a state on another axis
+How a state is coloured under an edition: by the category of the edition's rule for it when
+there is one (:attr:`vmlife.billing.Rule.category`); a power state with no rule is "unknown"
+(vmlife bills nothing for it); a state on another axis
 with no rule bills as the power states it occurs with in those walks (OS-provisioning substates
 occur only while running, so they bill as running), or "as its power state" when those differ.
 """
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..errors import DefinitionError, UnknownNameError
 from ..model import Operation, State, VMState
 from ..plugins import DEFAULT_PLUGINS
+from .palette import AS_POWER, CATEGORIES, LEGEND_ORDER, UNKNOWN, style
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..billing.editions import Edition
@@ -51,7 +53,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CATEGORIES",
-    "CATEGORY_COLOURS",
     "SCOPES",
     "Cluster",
     "Edge",
@@ -60,32 +61,6 @@ __all__ = [
     "Node",
     "build_graph",
 ]
-
-#: Billing categories, in legend order (the first four are :attr:`Rule.category` values).
-BILLED = "billed"
-HARDWARE_ONLY = "hardware only"
-LICENCE_ONLY = "licence only"
-NOT_BILLED = "not billed"
-AS_POWER = "as its power state"
-CATEGORIES: tuple[str, ...] = (BILLED, HARDWARE_ONLY, LICENCE_ONLY, NOT_BILLED, AS_POWER)
-
-#: What each category means, for the legend.
-CATEGORY_TEXT: dict[str, str] = {
-    BILLED: "billed: compute and licence",
-    HARDWARE_ONLY: "hardware only: compute, licence excluded",
-    LICENCE_ONLY: "licence only: no compute",
-    NOT_BILLED: "not billed (disks and networking still bill)",
-    AS_POWER: "billed as the power state it occurs with",
-}
-
-#: Fill colours (a diverging warm-to-cool scale; black text reads on each).
-CATEGORY_COLOURS: dict[str, str] = {
-    BILLED: "#f4a582",
-    HARDWARE_ONLY: "#fee08b",
-    LICENCE_ONLY: "#d4c4f0",
-    NOT_BILLED: "#b8e0b0",
-    AS_POWER: "#eeeeee",
-}
 
 #: Diagram scopes by name; any axis id is accepted too ("os" is short for os_provisioning).
 SCOPES: tuple[str, ...] = ("power", "provisioning", "os", "lifecycle")
@@ -109,7 +84,8 @@ class Node:
         name: the state id (empty for pseudo-nodes).
         display: Azure's displayStatus text (empty for pseudo-nodes).
         transitional: True for states that exist only while an operation runs.
-        category: the billing category (one of :data:`CATEGORIES`; empty for pseudo-nodes).
+        category: the billing category (one of :data:`CATEGORIES`, or "as its power state";
+            empty for pseudo-nodes).
         billing: the edition's wording for it ("Billed (Hardware only)", "as running").
         plugin: the plugin that registered it, when that is not one of vmlife's own.
         highlighted: the current state.
@@ -180,7 +156,7 @@ class LegendEntry:
     """One line of the legend: what a fill, a border or a mark means."""
 
     kind: Literal[
-        "category", "stable", "transitional", "highlighted", "changed", "plugin", "failure",
+        "category", "transitional", "highlighted", "changed", "plugin", "failure",
         "guest",
     ]
     text: str
@@ -353,7 +329,7 @@ def _billing(
         rule = edition.rule_for(st.key)
         return rule.category, rule.wording
     if st.axis == "power":
-        return NOT_BILLED, "(no rule)"
+        return UNKNOWN, "(no rule)"
     powers = cooccur.get(st.key, set())
     cats = {edition.rule_for(f"power.{p}").category for p in powers}
     if len(cats) == 1:
@@ -517,11 +493,12 @@ def build_graph(
 
     used_cats = {n.category for n in nodes if n.kind == "state"}
     legend = [
-        LegendEntry("category", CATEGORY_TEXT[c], c) for c in CATEGORIES if c in used_cats
+        LegendEntry("category", style(c).legend, c) for c in LEGEND_ORDER if c in used_cats
     ]
-    legend.append(LegendEntry("stable", "stable state"))
     if any(n.transitional for n in nodes):
-        legend.append(LegendEntry("transitional", "transitional state (while an operation runs)"))
+        legend.append(
+            LegendEntry("transitional", "italic name: transitional (while an operation runs)")
+        )
     if any(e.kind == "failure" for e in edges):
         legend.append(LegendEntry("failure", "the operation fails: provisioning failed/<code>"))
     if any(e.kind == "guest" for e in edges):

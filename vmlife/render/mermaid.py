@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 
-from .dot import STYLE
 from .escape import mermaid_text, plain_line
-from .graph import CATEGORY_COLOURS, Graph, LegendEntry, Node
+from .graph import Graph, LegendEntry, Node
+from .palette import INK as STYLE
+from .palette import style as category_style
 
 __all__ = ["to_mermaid"]
 
@@ -31,19 +32,20 @@ def _class_name(n: Node) -> str:
 
 def _class_style(name: str) -> str:
     if name == "pseudo":
-        return f"fill:#ffffff,stroke:{STYLE['muted']},color:{STYLE['muted']},stroke-dasharray:2 3"
+        return (f"fill:{STYLE['paper']},stroke:{STYLE['muted']},color:{STYLE['muted']},"
+                "stroke-dasharray:2 3")
     parts = name.split("_")
     flags = {"t", "changed", "current"}
-    category = " ".join(p for p in parts if p not in flags)
-    stroke, width = STYLE["border"], "1px"
+    cat = category_style(" ".join(p for p in parts if p not in flags))
+    stroke, width = STYLE["border"], None
     if "changed" in parts:
-        stroke, width = STYLE["changed"], "3px"
+        stroke = STYLE["changed"]
     if "current" in parts:
-        stroke, width = STYLE["highlight"], "4px"
-    style = f"fill:{CATEGORY_COLOURS[category]},stroke:{stroke},stroke-width:{width},color:#000"
+        stroke, width = STYLE["highlight"], 4.0
+    out = cat.mermaid_style(stroke, width)
     if "t" in parts:
-        style += ",stroke-dasharray:5 4"
-    return style
+        out += ",font-style:italic"
+    return out
 
 
 def _state_text(n: Node, diff: tuple[str, str] | None) -> str:
@@ -116,12 +118,13 @@ def to_mermaid(g: Graph) -> str:
         classes.setdefault(cls, []).append(lid)
     body.append("    }")
 
+    paper, ink = STYLE["paper"], STYLE["text"]
     styles = {
-        "legend": f"fill:#ffffff,stroke:{STYLE['border']},color:#000",
-        "legend_t": f"fill:#ffffff,stroke:{STYLE['border']},color:#000,stroke-dasharray:5 4",
-        "legend_current": f"fill:#ffffff,stroke:{STYLE['highlight']},stroke-width:4px,color:#000",
-        "legend_changed": f"fill:#ffffff,stroke:{STYLE['changed']},stroke-width:3px,color:#000",
-        "legend_failure": f"fill:#ffffff,stroke:{STYLE['failure']},color:{STYLE['failure']}",
+        "legend": f"fill:{paper},stroke:{STYLE['border']},color:{ink}",
+        "legend_t": f"fill:{paper},stroke:{STYLE['border']},color:{ink},font-style:italic",
+        "legend_current": f"fill:{paper},stroke:{STYLE['highlight']},stroke-width:4px,color:{ink}",
+        "legend_changed": f"fill:{paper},stroke:{STYLE['changed']},stroke-width:3px,color:{ink}",
+        "legend_failure": f"fill:{paper},stroke:{STYLE['failure']},color:{STYLE['failure']}",
     }
     for name in sorted(classes):
         out.append(f"    classDef {name} {styles.get(name) or _class_style(name)}")

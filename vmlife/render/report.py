@@ -18,7 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..billing.editions import COMPONENTS
+from ..billing.editions import CATEGORIES, COMPONENTS, billing_category
 from ..billing.meter import Bill, bill
 from ..billing.prices import PriceTable, load_prices
 from ..billing.reconcile import Reconciliation
@@ -28,6 +28,7 @@ from ..io.inventory import Inventory, add_inventory_argument, inventory_from_arg
 from ..lifecycle import lifecycle
 from ..timeline import Timeline
 from ..timeutil import TimeLike, iso, to_epoch
+from .palette import legend_html
 
 __all__ = ["Report", "add_commands", "build_report", "write_report"]
 
@@ -205,6 +206,13 @@ def _diagram_svg(edition: str) -> str:
         return f'<p class="note">{escape(str(exc))}</p>'
 
 
+def _categories(report: Report) -> list[str]:
+    """The billing categories the report's timelines show under its edition."""
+    seen = {billing_category(step.state, report.bill.edition) for t in report.timelines
+            for step in t}
+    return [c for c in CATEGORIES if c in seen]
+
+
 def render_html(report: Report) -> str:
     """The report as one HTML page (no external resources)."""
     b = report.bill
@@ -256,8 +264,9 @@ floored.</p>
 {notes}
 {_reconciliation_html(report.reconciliation)}
 <h2>Timeline</h2>
-<p>Solid bands bill compute under edition {escape(ed.id)}; hatched ones do not. The line is the
-cumulative cost.</p>
+<p>Each band is a power state, coloured by what it bills under edition {escape(ed.id)}; the
+line is the cumulative cost.</p>
+{legend_html(_categories(report))}
 {timeline_html}
 <h2>The same history under every edition</h2>
 <p>Azure's page on VM states and billing has changed over the years; here is what each

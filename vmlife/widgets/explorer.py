@@ -8,10 +8,12 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..billing.editions import billing_category
 from ..billing.meter import bill
 from ..engine import VM, Timing
 from ..errors import VmlifeError
 from ..render.html import bill_table_html
+from ..render.palette import INK, swatch_html
 from ..timeutil import TimeLike, iso
 
 __all__ = ["LifecycleExplorer"]
@@ -104,7 +106,9 @@ class LifecycleExplorer(w.VBox):  # type: ignore[misc]  # ipywidgets has no type
             self.vm.wait(self.wait_hours.value * 3600)
             self.message.value = ""
         except VmlifeError as exc:
-            self.message.value = f'<span style="color:#b00020">{escape(str(exc))}</span>'
+            self.message.value = (
+                f'<span style="color:{INK["failure"]}">{escape(str(exc))}</span>'
+            )
         self.refresh()
 
     def reset(self) -> None:
@@ -134,8 +138,10 @@ class LifecycleExplorer(w.VBox):  # type: ignore[misc]  # ipywidgets has no type
             button.disabled = bool(reasons)
             button.tooltip = ("; ".join(reasons) if reasons
                               else vm.lifecycle.operation(op_id).description)
+        category = billing_category(vm.state, vm.lifecycle.edition(self.edition_picker.value))
+        chip = f" {swatch_html(category, category)}" if category else ""
         self.state_label.value = (
-            f"<b>{escape(vm.name)}</b>: {escape(vm.state.describe())} "
+            f"<b>{escape(vm.name)}</b>: {escape(vm.state.describe())}{chip} "
             f"<small>at {escape(iso(vm.clock) or '')}</small>"
         )
         try:
