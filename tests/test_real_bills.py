@@ -267,7 +267,8 @@ def test_spot_vms_bill_and_report_with_the_sample_prices(
     assert main(["report", str(log), "--inventory", str(INVENTORY), "-o", str(tmp_path / "r"),
                  "--end", NEXT], out=out) == 0
     html = (tmp_path / "r" / "index.html").read_text()
-    assert "spot-1" in html
+    row = html.split("<td>spot-1</td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>Standard_D2s_v5</td><td>linux</td><td>spot</td><td>eastus</td>" in row
 
 
 def test_spot_vms_in_both_widgets_with_the_sample_prices(spot_plugin: Any) -> None:

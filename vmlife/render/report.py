@@ -220,13 +220,14 @@ def render_html(report: Report) -> str:
     vm_rows = []
     for v in b.vms:
         secs, cost = v.billed_seconds, v.cost
-        vm_rows.append([v.vm, v.price.sku, v.price.os]
+        vm_rows.append([v.vm, v.price.sku, v.price.os, v.price.priority,
+                        v.price.region or "(any)"]
                        + [round(secs[c] / 3600, 2) for c in COMPONENTS]
                        + [cost[c] for c in COMPONENTS] + [v.total_cost])
-    total = (["Total", "", ""]
+    total = (["Total", "", "", "", ""]
              + [round(sum(v.billed_seconds[c] for v in b.vms) / 3600, 2) for c in COMPONENTS]
              + [b.cost[c] for c in COMPONENTS] + [b.total_cost])
-    header = ["VM", "size", "OS"] + [f"{c} h" for c in COMPONENTS] + [
+    header = ["VM", "size", "OS", "priority", "region"] + [f"{c} h" for c in COMPONENTS] + [
         f"{c} {b.currency}" for c in COMPONENTS] + [f"total {b.currency}"]
     png = _timeline_png(report)
     timeline_html = (f'<img alt="billing timeline" src="data:image/png;base64,{png}">'
