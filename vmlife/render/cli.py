@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from ..cli import dump, table
@@ -14,10 +15,48 @@ __all__ = ["add_commands"]
 SCOPE_CHOICES = ("power", "provisioning", "os", "lifecycle")
 
 
+def cmd_diagram_all(args: argparse.Namespace, out: TextIO) -> int:
+    """``--all``: every scope under every edition, with an index; ``--check`` compares."""
+    from ..lifecycle import lifecycle
+    from .engine import require_engine
+    from .gallery import check_gallery, gallery_files, write_gallery
+
+    given = [flag for flag, value in (("SCOPE", args.scope), ("--edition", args.edition),
+                                      ("--highlight", args.highlight), ("--diff", args.diff),
+                                      ("--format", args.format)) if value]
+    if given:
+        raise InputError(f"--all draws every scope under every edition: drop {', '.join(given)}")
+    if not args.output:
+        raise InputError("--all needs -o DIR: the folder to write (or to --check)")
+    lc = lifecycle()
+    svg = not args.no_svg
+    if args.check:
+        problems = check_gallery(gallery_files(lc, svg=svg, draw=False), args.output)
+        for line in problems:
+            print(f"stale: {line}", file=out)
+        if problems:
+            print(f"{len(problems)} stale; regenerate with: vmlife diagram --all -o "
+                  f"{args.output}" + (" --no-svg" if args.no_svg else ""), file=out)
+            return 1
+        print(f"{args.output}: every diagram is up to date", file=out)
+        return 0
+    if svg:
+        require_engine("svg")  # says what to install, or to pass --no-svg
+    paths = write_gallery(gallery_files(lc, svg=svg), args.output)
+    print(f"Wrote {len(paths)} files to {args.output} (index: "
+          f"{Path(args.output) / 'index.md'}, {Path(args.output) / 'index.html'})", file=out)
+    return 0
+
+
 def cmd_diagram(args: argparse.Namespace, out: TextIO) -> int:
     from ..lifecycle import lifecycle
     from . import OUTPUT_FORMATS, diagram, format_for_path
 
+    if args.all:
+        return cmd_diagram_all(args, out)
+    if args.check or args.no_svg:
+        raise InputError("--check and --no-svg go with --all")
+    args.scope = args.scope or "power"
     lc = lifecycle()
     fmt = args.format or (format_for_path(args.output) if args.output else None) or "svg"
     if fmt not in OUTPUT_FORMATS:
@@ -82,9 +121,11 @@ def add_commands(sub: Any) -> None:
         description="Draw the power, provisioning or OS-provisioning axis, or the whole "
         "lifecycle with plugins: states coloured by what they bill under an edition, "
         "transitional states dashed, edges labelled by operation. DOT and Mermaid text need no "
-        "Graphviz; pictures use the system dot or graphviz-pure ('vmlife doctor' says which).",
+        "Graphviz; pictures use the system dot or graphviz-pure ('vmlife doctor' says which). "
+        "For docs that are not Sphinx: 'vmlife diagram --all -o docs/diagrams' writes them all "
+        "with an index page, and '--check' in CI names each stale file.",
     )
-    p.add_argument("scope", nargs="?", default="power", metavar="|".join(SCOPE_CHOICES),
+    p.add_argument("scope", nargs="?", default=None, metavar="|".join(SCOPE_CHOICES),
                    help="what to draw (default: power); a plugin's axis id works too "
                    "(e.g. hibernation)")
     p.add_argument("--edition", help="billing edition that colours the states (default: newest)")
@@ -94,7 +135,17 @@ def add_commands(sub: Any) -> None:
                    help="mark the states whose billing changed from edition A to edition B")
     p.add_argument("--format", choices=["svg", "png", "pdf", "dot", "mermaid"],
                    help="output format (default: from -o's suffix, else svg)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write here instead of standard output (with --all: a folder)")
+    p.add_argument("--all", action="store_true",
+                   help="every scope (plugin axes included) under every edition, as SVG and "
+                   "Mermaid, with index.md and index.html, into the folder -o DIR")
+    p.add_argument("--check", action="store_true",
+                   help="with --all: write nothing; exit 1 naming each file in DIR that is "
+                   "missing, out of date or no longer made (for a docs CI; SVGs are compared "
+                   "by the DOT they were drawn from, so no Graphviz is needed)")
+    p.add_argument("--no-svg", action="store_true",
+                   help="with --all: Mermaid and the index only (no Graphviz needed)")
     p.set_defaults(func=cmd_diagram)
 
     p = sub.add_parser("doctor", help="say which Graphviz engine and optional extras are in use")
