@@ -73,6 +73,9 @@ def test_find_by_name_or_group_and_name() -> None:
     assert inv.find("rg-app/win-ahb").name == "win-ahb"  # type: ignore[union-attr]
     assert inv.find("spot-1", WIN).name == "win-payg"  # type: ignore[union-attr]
     assert inv.find("nope") is None
+    # known by an id the inventory lacks: not matched by name (another group's win-ahb)
+    assert inv.find("win-ahb", WIN.replace("RG-APP", "rg-other")) is None
+    assert inv.find(WIN.upper()).name == "win-payg"  # type: ignore[union-attr]
 
 
 def test_attributes_reach_the_engine_as_plain_data() -> None:

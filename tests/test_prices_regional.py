@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import vmlife
 from vmlife.billing.meter import bill
@@ -166,3 +168,38 @@ def test_the_sample_table_is_labelled_dated_and_covers_spot_windows_disks() -> N
     assert s.lookup("Standard_D2s_v5", "linux", "regular", "westeurope").compute > \
         s.lookup("Standard_D2s_v5", "linux", "regular", "eastus").compute
     assert s.ignored == {"type Reservation": 1, "type DevTestConsumption": 1}
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(["Standard_D2s_v5", "Standard_D4s_v5", "Standard_E2s_v5"]),
+                  st.sampled_from(["eastus", "westeurope", "brazilsouth", "japaneast"]),
+                  st.sampled_from(["", " Spot", " Low Priority"])),
+        st.tuples(st.integers(1, 10_000), st.integers(0, 10_000)),
+        min_size=1, max_size=20),
+    st.lists(st.sampled_from(["Reservation", "DevTestConsumption"]), max_size=5),
+    st.randoms(use_true_random=False),
+)
+def test_every_regional_meter_is_kept_whatever_the_order(
+        meters: dict[tuple[str, str, str], tuple[int, int]], offers: list[str],
+        rnd: Any) -> None:
+    """Each (size, region, priority) keeps its own Linux price and Windows licence, whatever
+    the order of the items and whatever other offers are mixed in."""
+    from vmlife.billing.prices import prices_from_retail_items
+
+    items = []
+    for (sku, region, suffix), (linux, lic) in meters.items():
+        meter = sku.split("_", 1)[1].replace("_", " ") + suffix
+        items.append(item(region, DSV5, meter, linux / 1000, sku=sku))
+        items.append(item(region, DSV5 + " Windows", meter, (linux + lic) / 1000, sku=sku))
+    for kind in offers:
+        items.append(item("eastus", DSV5, "D2s v5", 99.0, kind=kind))
+    rnd.shuffle(items)
+    t = prices_from_retail_items(items)
+    prio = {"": "regular", " Spot": "spot", " Low Priority": "low_priority"}
+    for (sku, region, suffix), (linux, lic) in meters.items():
+        assert t.lookup(sku, "linux", prio[suffix], region).compute == linux / 1000
+        win = t.lookup(sku, "windows", prio[suffix], region)
+        assert win.compute == linux / 1000
+        assert win.license == pytest.approx(lic / 1000, abs=1e-12)
+    assert sum(t.ignored.values()) == len(offers)

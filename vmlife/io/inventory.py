@@ -239,11 +239,14 @@ class Inventory(Mapping[str, VMInfo]):
         return tuple(self._vms.values())
 
     def find(self, vm: str, resource_id: str | None = None) -> VMInfo | None:
-        """The VM with this resource id; else the one VM whose name (or ``group/name``) is
-        ``vm``, case-insensitively; None when there is none or the name is ambiguous."""
-        for key in (resource_id, vm):
-            if key and "/" in key.strip("/") and key in self:
-                return self[key]
+        """The VM with this resource id (when one is given, only that); else the one VM whose
+        resource id or name (or ``group/name``) is ``vm``, case-insensitively; None when there
+        is none or the name is ambiguous. A VM known by its id is never matched by name: a VM
+        of the same name in another group or subscription is another VM."""
+        if resource_id and "/" in resource_id.strip("/"):
+            return self.get(resource_id)
+        if "/" in vm.strip("/") and vm in self:
+            return self[vm]
         wanted = vm.strip().lower()
         hits = [
             v for v in self._vms.values()
