@@ -21,3 +21,27 @@ class _Beta:
 
 alpha = _Alpha()
 beta = _Beta()
+
+
+class _Lock:
+    @vmlife.hookimpl
+    def register_states(self, register: Any) -> None:
+        register(vmlife.Axis("lock", "LockState"))
+
+
+class _Typo:
+    @vmlife.hookimpl
+    def gaurd_operation(self, operation: Any) -> None:  # misspelled on purpose
+        return None
+
+
+class _Orphan:
+    @vmlife.hookimpl
+    def register_states(self, register: Any) -> None:
+        register(vmlife.State("ghost", "ghosts", "GhostState/Ghost", "Ghost"))
+
+
+lock_one = _Lock()
+lock_two = _Lock()
+typo = _Typo()
+orphan = _Orphan()

@@ -73,7 +73,7 @@ class Sleepy:
 
     @vmlife.hookimpl
     def register_editions(self, register: Any) -> None:
-        register(BillingRules({"sleep.asleep": Rule(NONE, "Not billed")}))
+        register(BillingRules({"sleep.asleep": Rule(NONE, "Not billed")}, mode="override"))
 
 
 def test_hook_register_editions_adds_rules_to_every_edition() -> None:

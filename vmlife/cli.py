@@ -174,18 +174,31 @@ def _op_json(o: Any) -> dict[str, Any]:
 
 
 def cmd_plugins(args: argparse.Namespace, out: TextIO) -> int:
-    from .plugins import list_plugins
+    from .plugin_check import check_plugins
 
-    infos = list_plugins()
+    result = check_plugins()
+    code = EXIT_DEFINITION if not result.ok or (args.strict and result.problems) else 0
     if args.json:
-        dump([i.as_dict() for i in infos], out)
-        return 0
-    table(
-        [(i.name, i.distribution or "-", i.version or "-", ", ".join(i.hooks)) for i in infos],
-        ("plugin", "distribution", "version", "hooks"),
-        out,
-    )
-    return 0
+        dump(result.as_dict() if args.check else [i.as_dict() for i in result.plugins], out)
+    else:
+        table(
+            [(i.name, i.distribution or "-", i.version or "-", ", ".join(i.hooks))
+             for i in result.plugins],
+            ("plugin", "distribution", "version", "hooks"),
+            out,
+        )
+        if args.check:
+            print(file=out)
+            if not result.problems:
+                say("No problems: every plugin loads and the lifecycle builds.", out)
+            for p in result.problems:
+                say(f"{p.severity}: {p.plugin}: {p.kind}: {p.message}", out)
+    if not args.check and not result.ok:
+        _error(
+            f"vmlife: {len(result.errors)} plugin problem(s), first: {result.errors[0].message}"
+            "; 'vmlife plugins --check' lists them all"
+        )
+    return code
 
 
 def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
@@ -299,8 +312,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_ops)
 
-    s = sub.add_parser("plugins", help="list loaded plugins with versions and hooks")
-    s.add_argument("--json", action="store_true", help="print JSON")
+    s = sub.add_parser(
+        "plugins",
+        help="list plugins with versions and hooks; --check reports every problem",
+        description="List the plugins vmlife loads (its default plugins and the entry points "
+        "of group 'vmlife' that VMLIFE_LOAD_PLUGINS selects). The lifecycle is built with "
+        "all of them: if a plugin is broken (fails to import, implements a misspelled hook, "
+        "conflicts with another, registers a state on a missing axis...) the exit status is 3. "
+        "--check prints every problem, each naming the plugin by its entry-point name, and "
+        "the billing rules that override the power state's (notices).",
+    )
+    s.add_argument("--json", action="store_true",
+                   help="print JSON: the list of plugins; with --check, "
+                   "{ok, plugins, problems}")
+    s.add_argument("--check", action="store_true",
+                   help="print every problem and notice; exit 3 on any error")
+    s.add_argument("--strict", action="store_true",
+                   help="with --check: notices (billing overrides) fail too")
     s.set_defaults(func=cmd_plugins)
 
     s = sub.add_parser(

@@ -19,7 +19,7 @@ import pluggy
 from . import plugins as _plugins
 from .billing.editions import BillingRules, Edition, find_edition
 from .errors import ConflictError, DefinitionError, PluginError, UnknownNameError
-from .model import Axis, Operation, State, VMState
+from .model import Axis, Operation, Phase, State, VMState
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import VM
@@ -33,6 +33,7 @@ def call_each(
     hook_name: str,
     make_kwargs: Callable[[str], dict[str, Any]],
     on_result: Callable[[str, Any], None] | None = None,
+    problems: list[DefinitionError] | None = None,
 ) -> list[tuple[str, Any]]:
     """Call one hook plugin by plugin, in registration order, attributing failures.
 
@@ -40,11 +41,13 @@ def call_each(
     callback can know who calls it). ``on_result(plugin_name, result)``, if given, sees each
     result before the next plugin is called (so results can be chained). Returns
     ``(plugin_name, result)`` pairs. An exception inside an implementation becomes a
-    :class:`PluginError` naming the plugin and the hook; vmlife's own errors pass through
-    unchanged.
+    :class:`PluginError` naming the plugin and the hook, a :class:`DefinitionError` the plugin
+    raised itself included; vmlife's own errors, which name the plugin already, pass through
+    unchanged. With a ``problems`` list, a failing plugin's error is appended there and the
+    next plugin is called (``vmlife plugins --check`` reports every problem at once).
     """
     return _call_impls(_impls(pm, hook_name), hook_name, make_kwargs, on_result,
-                       _plugins.tracing())
+                       _plugins.tracing(), problems)
 
 
 #: One hook implementation as the lifecycle calls it: plugin name, function, argument names.
@@ -62,6 +65,7 @@ def _call_impls(
     make_kwargs: Callable[[str], dict[str, Any]],
     on_result: Callable[[str, Any], None] | None,
     trace: bool,
+    problems: list[DefinitionError] | None = None,
 ) -> list[tuple[str, Any]]:
     out = []
     for plugin_name, function, argnames in impls:
@@ -69,18 +73,31 @@ def _call_impls(
         if trace:
             sys.stderr.write(f"vmlife trace: {hook_name} -> plugin {plugin_name!r}\n")
         try:
-            result = function(**{k: kwargs[k] for k in argnames})
-        except DefinitionError:
-            raise
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {plugin_name!r} raised in hook {hook_name}: "
-                f"{type(exc).__name__}: {exc}",
-                plugin=plugin_name,
-                hook=hook_name,
-            ) from exc
-        if on_result is not None:
-            on_result(plugin_name, result)
+            try:
+                result = function(**{k: kwargs[k] for k in argnames})
+            except DefinitionError as exc:
+                if _names_a_plugin(exc, plugin_name):
+                    raise  # vmlife's own, from a register callback: it names the plugin
+                raise PluginError(
+                    f"plugin {plugin_name!r} raised in hook {hook_name}: "
+                    f"{type(exc).__name__}: {exc}",
+                    plugin=plugin_name,
+                    hook=hook_name,
+                ) from exc
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {plugin_name!r} raised in hook {hook_name}: "
+                    f"{type(exc).__name__}: {exc}",
+                    plugin=plugin_name,
+                    hook=hook_name,
+                ) from exc
+            if on_result is not None:
+                on_result(plugin_name, result)
+        except DefinitionError as exc:
+            if problems is None:
+                raise
+            problems.append(exc)
+            continue
         out.append((plugin_name, result))
     return out
 
@@ -127,6 +144,65 @@ def compile_plan(op: Operation, state: VMState, params: Mapping[str, Any]) -> Pl
     return tuple(steps), (VMState() if op.deletes else cur.replace(op.final))
 
 
+def _names_a_plugin(exc: DefinitionError, plugin_name: str) -> bool:
+    """True for the errors vmlife raises itself, which say which plugin is at fault."""
+    if isinstance(exc, PluginError | ConflictError):
+        return True
+    return f"plugin {plugin_name!r}" in str(exc)
+
+
+_KINDS = ("user", "platform", "guest")
+
+
+def _is_text_set(value: Any) -> bool:
+    return isinstance(value, frozenset | set | tuple | list) and all(
+        isinstance(v, str) for v in value
+    )
+
+
+def _is_assignment(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items()
+    )
+
+
+def _field_problem(op: Operation) -> str:
+    """What is wrong with an operation's fields, in words ("" when nothing is).
+
+    Dataclasses do not check types, so a plugin's ``Operation(sources="running")`` or
+    ``replace(op, final=None)`` would otherwise fail later, deep in the engine, with a
+    ``TypeError`` that names no plugin.
+    """
+    if not isinstance(op.id, str) or not op.id:
+        return f"field 'id' {op.id!r}: expected non-empty text"
+    if not callable(op.path):
+        if not isinstance(op.path, tuple | list):
+            return f"field 'path' {op.path!r}: expected a tuple of Phase, or a callable"
+        for i, ph in enumerate(op.path):
+            if not isinstance(ph, Phase) or not _is_assignment(ph.set):
+                return (f"field 'path' item {i} {ph!r}: expected Phase({{axis: state id}}) "
+                        f"with text keys and text or None values")
+    if op.sources is not None and (isinstance(op.sources, str) or not _is_text_set(op.sources)):
+        return (f"field 'sources' {op.sources!r}: expected None or a frozenset of power-state "
+                f"ids, e.g. frozenset({{'running'}})")
+    if op.provisioning is not None and not isinstance(op.provisioning, str):
+        return f"field 'provisioning' {op.provisioning!r}: expected a state id or None"
+    if not _is_assignment(op.final):
+        return (f"field 'final' {op.final!r}: expected a mapping of axis -> state id (or None "
+                f"to clear the axis)")
+    for name in ("creates", "deletes", "stores_params"):
+        if not isinstance(getattr(op, name), bool):
+            return f"field {name!r} {getattr(op, name)!r}: expected True or False"
+    if op.kind not in _KINDS:
+        return f"field 'kind' {op.kind!r}: expected one of {', '.join(_KINDS)}"
+    if isinstance(op.activity_log, str) or not _is_text_set(op.activity_log):
+        return (f"field 'activity_log' {op.activity_log!r}: expected a tuple of operation "
+                f"names")
+    if not isinstance(op.attributes, Mapping):
+        return f"field 'attributes' {op.attributes!r}: expected a mapping"
+    return ""
+
+
 class Lifecycle:
     """The assembled state model: axes, states, operations, and the hooks that watch them.
 
@@ -135,8 +211,13 @@ class Lifecycle:
     :meth:`decision` and :func:`vmlife.reads`.
     """
 
-    def __init__(self, pm: pluggy.PluginManager) -> None:
+    def __init__(
+        self, pm: pluggy.PluginManager, *, problems: list[DefinitionError] | None = None
+    ) -> None:
         self.pm = pm
+        #: with a list, definition problems are collected there (the faulty item left out)
+        #: instead of raised at the first one: what ``vmlife plugins --check`` does.
+        self._problems = problems
         self.axes: dict[str, Axis] = {}
         self.states: dict[tuple[str, str], State] = {}
         self.operations: dict[str, Operation] = {}
@@ -146,6 +227,8 @@ class Lifecycle:
         self.cache: dict[tuple[Any, ...], Any] = {}
         #: False on the reference copy :meth:`uncached` returns.
         self.memoised = True
+        #: (edition id, "axis.state") -> the plugin whose BillingRules made it an override
+        self.override_plugins: dict[tuple[str, str], str] = {}
         self._runtime_impls: dict[str, list[_Impl]] = {}
         self._trace = _plugins.tracing()
         self._assemble()
@@ -153,6 +236,12 @@ class Lifecycle:
         self._index()
 
     # ------------------------------------------------------------------ assembly
+    def _fail(self, exc: DefinitionError) -> None:
+        """Raise a definition problem, or collect it when checking (see ``problems``)."""
+        if self._problems is None:
+            raise exc
+        self._problems.append(exc)
+
     def _assemble(self) -> None:
         pending_states: list[State] = []
 
@@ -161,97 +250,142 @@ class Lifecycle:
                 if isinstance(obj, Axis):
                     prev = self.axes.get(obj.id)
                     if prev is not None:
-                        raise ConflictError("axis", obj.id, prev.plugin, plugin)
+                        self._fail(ConflictError("axis", obj.id, prev.plugin, plugin))
+                        return
                     self.axes[obj.id] = replace(obj, plugin=plugin)
                 elif isinstance(obj, State):
                     pending_states.append(replace(obj, plugin=plugin))
                 else:
-                    raise DefinitionError(
+                    self._fail(DefinitionError(
                         f"plugin {plugin!r}: register_states takes Axis or State objects, "
                         f"not {type(obj).__name__}"
-                    )
+                    ))
 
             return {"register": register}
 
-        call_each(self.pm, "register_states", make_register_state)
+        call_each(self.pm, "register_states", make_register_state, problems=self._problems)
         for st in pending_states:
             if st.axis not in self.axes:
-                raise DefinitionError(
+                self._fail(DefinitionError(
                     f"plugin {st.plugin!r} registers state {st.id!r} on axis {st.axis!r}, which "
                     f"no plugin registered; axes: {', '.join(sorted(self.axes))}"
-                )
+                ))
+                continue
             prev_st = self.states.get((st.axis, st.id))
             if prev_st is not None:
-                raise ConflictError("state", st.key, prev_st.plugin, st.plugin)
+                self._fail(ConflictError("state", st.key, prev_st.plugin, st.plugin))
+                continue
             self.states[(st.axis, st.id)] = st
 
         def make_register_op(plugin: str) -> dict[str, Any]:
             def register(op: Operation) -> None:
                 if not isinstance(op, Operation):
-                    raise DefinitionError(
+                    self._fail(DefinitionError(
                         f"plugin {plugin!r}: register_operations takes Operation objects, "
                         f"not {type(op).__name__}"
-                    )
+                    ))
+                    return
                 prev = self.operations.get(op.id)
                 if prev is not None:
-                    raise ConflictError("operation", op.id, prev.plugin, plugin)
+                    self._fail(ConflictError("operation", op.id, prev.plugin, plugin))
+                    return
+                problem = _field_problem(op)
+                if problem:
+                    self._fail(DefinitionError(
+                        f"plugin {plugin!r}: register_operations got operation {op.id!r} with "
+                        f"{problem}"
+                    ))
+                    return
                 self.operations[op.id] = replace(op, plugin=plugin)
 
             return {"register": register}
 
-        call_each(self.pm, "register_operations", make_register_op)
-        for op in self.operations.values():
-            for src in op.sources or ():
-                if ("power", src) not in self.states:
-                    raise DefinitionError(
-                        f"operation {op.id!r} (plugin {op.plugin!r}) is allowed from power state "
-                        f"{src!r}, which is not registered"
-                    )
-            if not callable(op.path):
-                for phase in op.path:
-                    self._check_assignment(op, phase.set)
-            self._check_assignment(op, op.final)
+        call_each(self.pm, "register_operations", make_register_op, problems=self._problems)
+        for op in list(self.operations.values()):
+            try:
+                for src in op.sources or ():
+                    if ("power", src) not in self.states:
+                        raise DefinitionError(
+                            f"operation {op.id!r} (plugin {op.plugin!r}) is allowed from power "
+                            f"state {src!r}, which is not registered"
+                        )
+                if not callable(op.path):
+                    for phase in op.path:
+                        self._check_assignment(op, phase.set)
+                self._check_assignment(op, op.final)
+            except DefinitionError as exc:
+                self._fail(exc)
+                del self.operations[op.id]
 
     def _assemble_editions(self) -> None:
         extra: list[tuple[str, BillingRules]] = []
 
         def make_register(plugin: str) -> dict[str, Any]:
             def register(obj: Edition | BillingRules) -> None:
-                if isinstance(obj, Edition):
-                    prev = self.editions.get(obj.id)
-                    if prev is not None:
-                        raise ConflictError("edition", obj.id, prev.plugin, plugin)
-                    self._check_rule_keys(plugin, obj.rules)
-                    self.editions[obj.id] = replace(obj, plugin=plugin)
-                elif isinstance(obj, BillingRules):
-                    self._check_rule_keys(plugin, obj.rules)
-                    extra.append((plugin, obj))
-                else:
-                    raise DefinitionError(
-                        f"plugin {plugin!r}: register_editions takes Edition or BillingRules "
-                        f"objects, not {type(obj).__name__}"
-                    )
+                try:
+                    if isinstance(obj, Edition):
+                        prev = self.editions.get(obj.id)
+                        if prev is not None:
+                            raise ConflictError("edition", obj.id, prev.plugin, plugin)
+                        self._check_rule_keys(plugin, obj.rules, obj.overrides)
+                        self.editions[obj.id] = replace(obj, plugin=plugin)
+                    elif isinstance(obj, BillingRules):
+                        overriding = frozenset(obj.rules) if obj.mode == "override" else None
+                        self._check_rule_keys(plugin, obj.rules, overriding)
+                        extra.append((plugin, obj))
+                    else:
+                        raise DefinitionError(
+                            f"plugin {plugin!r}: register_editions takes Edition or "
+                            f"BillingRules objects, not {type(obj).__name__}"
+                        )
+                except DefinitionError as exc:
+                    self._fail(exc)
 
             return {"register": register}
 
-        call_each(self.pm, "register_editions", make_register)
+        call_each(self.pm, "register_editions", make_register, problems=self._problems)
         for plugin, more in extra:
             targets = more.editions if more.editions is not None else tuple(self.editions)
             for eid in targets:
-                ed = find_edition(self.editions, eid)
-                for key in more.rules:
-                    if key in ed.rules:
-                        raise ConflictError(f"billing rule in edition {eid!r} for", key,
-                                            ed.plugin, plugin)
-                self.editions[eid] = replace(ed, rules={**ed.rules, **more.rules})
+                ed = self.editions.get(eid)
+                if ed is None:
+                    self._fail(DefinitionError(
+                        f"plugin {plugin!r} has billing rules for edition {eid!r}, which no "
+                        f"plugin registered; editions: {', '.join(sorted(self.editions))}"
+                    ))
+                    continue
+                clash = [key for key in more.rules if key in ed.rules]
+                if clash:
+                    self._fail(ConflictError(f"billing rule in edition {eid!r} for", clash[0],
+                                             ed.plugin, plugin))
+                    continue
+                overrides = ed.overrides
+                if more.mode == "override":
+                    added = {k for k in more.rules if not k.startswith("power.")}
+                    overrides = overrides | added
+                    for key in added:
+                        self.override_plugins[(eid, key)] = plugin
+                self.editions[eid] = replace(
+                    ed, rules={**ed.rules, **more.rules}, overrides=overrides
+                )
 
-    def _check_rule_keys(self, plugin: str, rules: Mapping[str, Any]) -> None:
+    def _check_rule_keys(
+        self, plugin: str, rules: Mapping[str, Any], overrides: frozenset[str] | None
+    ) -> None:
         for key in rules:
             axis, _, sid = key.partition(".")
             if (axis, sid) not in self.states:
                 raise DefinitionError(
                     f"plugin {plugin!r} has a billing rule for {key!r}, which is not a "
                     f"registered state (write rules as 'axis.state', e.g. 'power.stopped')"
+                )
+            if axis != "power" and (overrides is None or key not in overrides):
+                raise DefinitionError(
+                    f"plugin {plugin!r} has a billing rule for {key!r}, a state on axis "
+                    f"{axis!r}, but does not say it overrides the power state's billing. A "
+                    f"state that bills as its power state needs no rule: register none. One "
+                    f"that replaces the power state's rule while it holds needs "
+                    f"BillingRules({{...}}, mode='override') (or the key in Edition.overrides)"
                 )
 
     def edition(self, edition_id: str | None = None) -> Edition:
@@ -481,6 +615,12 @@ class Lifecycle:
                 raise DefinitionError(
                     f"plugin {plugin!r}: adjust_operation must return None or an Operation with "
                     f"id {op.id!r}, not {result!r}"
+                )
+            problem = _field_problem(result)
+            if problem:
+                raise DefinitionError(
+                    f"plugin {plugin!r}: adjust_operation returned operation {op.id!r} with "
+                    f"{problem}"
                 )
             checked = replace(result, plugin=plugin)
             if not callable(checked.path):

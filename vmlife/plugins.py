@@ -131,7 +131,8 @@ def _bump() -> None:
     _generation += 1
 
 
-def _wanted_entry_points() -> list[Any]:
+def wanted_entry_points() -> list[Any]:
+    """The entry points of group ``vmlife`` that ``VMLIFE_LOAD_PLUGINS`` selects, by name."""
     # imported here, not at module level: it is a fifth of `import vmlife`'s time
     from importlib import metadata
 
@@ -155,37 +156,83 @@ def _load(pm: pluggy.PluginManager) -> None:
     for modname in DEFAULT_PLUGINS:
         module = importlib.import_module(modname)
         pm.register(module, name=modname)
-    for ep in _wanted_entry_points():
+    for ep in wanted_entry_points():
         dist = ep.dist
         dist_name = dist.metadata["Name"] if dist is not None else "?"
         dist_version = dist.version if dist is not None else "?"
         if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
             continue
-        try:
-            plugin = ep.load()
-        except Exception as exc:
-            raise PluginError(
-                f"plugin {ep.name!r} (distribution {dist_name} {dist_version}) failed to import: "
-                f"{type(exc).__name__}: {exc}. Uninstall it, or leave it out with "
-                f"VMLIFE_LOAD_PLUGINS=<the plugins you want>",
-                plugin=ep.name,
-                distribution=dist_name,
-            ) from exc
-        pm.register(plugin, name=ep.name)
+        plugin = load_entry_point(ep)
+        register_named(pm, plugin, ep.name, dist_name)
         _dists[ep.name] = (dist_name, dist_version)
     _check_pending(pm)
 
 
-def _check_pending(pm: pluggy.PluginManager) -> None:
+def load_entry_point(ep: Any) -> Any:
+    """Import the plugin an entry point names.
+
+    Raises:
+        PluginError: naming the entry point and its distribution when the import fails.
+    """
+    dist = ep.dist
+    dist_name = dist.metadata["Name"] if dist is not None else "?"
+    dist_version = dist.version if dist is not None else "?"
     try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        return ep.load()
+    except Exception as exc:
         raise PluginError(
-            f"plugin {name!r}: {exc}. Known hooks: "
-            + ", ".join(sorted(n for n in dir(pm.hook) if not n.startswith("_"))),
-            plugin=name,
+            f"plugin {ep.name!r} (distribution {dist_name} {dist_version}) failed to import: "
+            f"{type(exc).__name__}: {exc}. Uninstall it, or leave it out with "
+            f"VMLIFE_LOAD_PLUGINS=<the plugins you want>",
+            plugin=ep.name,
+            distribution=dist_name,
         ) from exc
+
+
+def register_named(
+    pm: pluggy.PluginManager, plugin: Any, name: str, distribution: str | None = None
+) -> None:
+    """``pm.register(plugin, name)``, with pluggy's errors turned into a named PluginError."""
+    try:
+        pm.register(plugin, name=name)
+    except ValueError as exc:  # the name or the object is registered already
+        raise PluginError(f"plugin {name!r}: {exc}", plugin=name,
+                          distribution=distribution) from exc
+    except pluggy.PluginValidationError as exc:  # e.g. an argument the hook does not have
+        raise PluginError(f"plugin {name!r}: {exc}", plugin=name,
+                          distribution=distribution) from exc
+
+
+def known_hooks() -> list[str]:
+    """The hooks vmlife specifies (the names a ``@vmlife.hookimpl`` function may have)."""
+    return sorted(n for n in hookspecs.__all__ if n != "hookspec")
+
+
+def unknown_hooks(pm: pluggy.PluginManager, plugin: Any) -> list[str]:
+    """The hook implementations of ``plugin`` that match no vmlife hook (misspellings)."""
+    known = set(known_hooks())
+    return sorted(c.name for c in pm.get_hookcallers(plugin) or [] if c.name not in known)
+
+
+def unknown_hook_message(name: str, hook: str) -> str:
+    """``plugin 'x' implements 'register_state', which is no vmlife hook; did you mean ...``."""
+    import difflib
+
+    close = difflib.get_close_matches(hook, known_hooks(), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (
+        f"plugin {name!r} implements {hook!r}, which is no vmlife hook{hint} "
+        f"Known hooks: {', '.join(known_hooks())}"
+    )
+
+
+def _check_pending(pm: pluggy.PluginManager) -> None:
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        bad = unknown_hooks(pm, plugin)
+        if bad:
+            raise PluginError(unknown_hook_message(name, bad[0]), plugin=name, hook=bad[0])
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -204,6 +251,16 @@ def get_plugin_manager() -> pluggy.PluginManager:
             _pm = pm
             _bump()
     return _pm
+
+
+def current_plugin_manager() -> pluggy.PluginManager | None:
+    """The process-wide plugin manager if plugins are loaded already, else None (no loading)."""
+    return _pm
+
+
+def loaded_distributions() -> dict[str, tuple[str, str]]:
+    """Entry-point name -> (distribution, version) of the plugins loaded from entry points."""
+    return dict(_dists)
 
 
 def reset() -> None:
@@ -225,23 +282,18 @@ def registered(plugin: Any, name: str | None = None) -> Iterator[Any]:
             vm = vmlife.VM("demo")
             ...
 
-    A misspelled hook implementation raises :class:`~vmlife.PluginError` at once. A plugin
-    that is registered already (an installed plugin loaded from its entry point, say) is left
-    as it is, so the same cell runs with or without ``VMLIFE_LOAD_PLUGINS``.
+    Without ``name``, a module is named by its ``__name__`` and any other object by its class
+    (``test_x.Maintenance``), so errors name it in words. A misspelled hook implementation
+    raises :class:`~vmlife.PluginError` at once. A plugin that is registered already (an
+    installed plugin loaded from its entry point, say) is left as it is, so the same cell runs
+    with or without ``VMLIFE_LOAD_PLUGINS``.
     """
     pm = get_plugin_manager()
     if pm.is_registered(plugin):
         yield plugin
         return
     with _lock:
-        try:
-            pm.register(plugin, name=name)
-        except ValueError as exc:
-            raise PluginError(str(exc), plugin=name or repr(plugin)) from exc
-        except pluggy.PluginValidationError as exc:
-            raise PluginError(
-                f"plugin {name or plugin!r}: {exc}", plugin=name or repr(plugin)
-            ) from exc
+        register_named(pm, plugin, name or default_name(pm, plugin))
         _bump()
     try:
         _check_pending(pm)
@@ -251,6 +303,24 @@ def registered(plugin: Any, name: str | None = None) -> Iterator[Any]:
             if pm.is_registered(plugin):
                 pm.unregister(plugin)
             _bump()
+
+
+def default_name(pm: pluggy.PluginManager, plugin: Any) -> str:
+    """A readable name for a plugin registered without one (pluggy would use its ``id()``).
+
+    A module's ``__name__``; otherwise the class's module and name. A second object of the
+    same class gets ``#2``, and so on.
+    """
+    if isinstance(plugin, type(sys)):
+        base = plugin.__name__
+    else:
+        cls = plugin if isinstance(plugin, type) else type(plugin)
+        base = f"{cls.__module__}.{cls.__qualname__}".replace(".<locals>", "")
+    name, n = base, 1
+    while pm.has_plugin(name) or pm.is_blocked(name):
+        n += 1
+        name = f"{base}#{n}"
+    return name
 
 
 @dataclass(frozen=True)
@@ -275,9 +345,15 @@ class PluginInfo:
 
 def list_plugins() -> list[PluginInfo]:
     """Every registered plugin with its distribution, version and implemented hooks."""
+    return plugin_infos(get_plugin_manager(), _dists)
+
+
+def plugin_infos(
+    pm: pluggy.PluginManager, dists: dict[str, tuple[str, str]]
+) -> list[PluginInfo]:
+    """:class:`PluginInfo` for each plugin of ``pm``; ``dists``: name -> (dist, version)."""
     from . import __version__
 
-    pm = get_plugin_manager()
     out = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -287,8 +363,8 @@ def list_plugins() -> list[PluginInfo]:
         default = name in DEFAULT_PLUGINS
         if default:
             dist, version = "vmlife", __version__
-        elif name in _dists:
-            dist, version = _dists[name]
+        elif name in dists:
+            dist, version = dists[name]
         else:
             dist, version = None, None
         out.append(PluginInfo(name, dist, version, hooks, default))

@@ -13,17 +13,21 @@ Components:
   exists, from the start of create to the end of delete, whatever the power state (every
   revision's footnote: "Disks and Networking ... continue to incur charges").
 
-How a composite state is billed under an edition: the rule of its power state decides; a
-plugin axis with a rule of its own in the edition (say ``hibernation.hibernated``) overrides
-it. A state the edition has no rule for (the Creating power state before 003, ``unknown``)
-bills no compute or licence: a modelling choice, flagged by :meth:`Edition.rule_for`.
+How a composite state is billed under an edition: the rule of its power state decides. A state
+on another axis (a plugin's) *inherits* that: a VM with maintenance scheduled bills as its power
+state says. Only a state the edition lists in :attr:`Edition.overrides` replaces the power
+state's rule while it holds: hibernation says "deallocated and hibernated: no compute, no
+licence". A plugin chooses with :attr:`BillingRules.mode` (``"inherit"``, the default, or
+``"override"``); ``vmlife plugins --check`` lists every override. A state the edition has no
+rule for (the Creating power state before 003, ``unknown``) bills no compute or licence: a
+modelling choice, flagged by :meth:`Edition.rule_for`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from ..errors import UnknownNameError
 
@@ -42,12 +46,16 @@ __all__ = [
     "BillingRules",
     "Component",
     "Edition",
+    "Mode",
     "Rule",
     "billing_category",
     "diff_editions",
 ]
 
 Component = Literal["compute", "license", "other"]
+#: How a plugin's billing rules compose with the power state's (see :class:`BillingRules`).
+Mode = Literal["inherit", "override"]
+MODES: tuple[str, ...] = get_args(Mode)
 #: All cost components, in display order.
 COMPONENTS: tuple[Component, ...] = ("compute", "license", "other")
 RULE_COMPONENTS: frozenset[str] = frozenset({"compute", "license"})
@@ -131,6 +139,10 @@ class Edition:
         order: sort key, oldest first; the highest is the default edition.
         notes: remarks on the edition as a whole (footnotes, modelling choices).
         plugin: the plugin that registered it (filled in when assembled).
+        overrides: ``"axis.state"`` keys, not on the power axis, whose rule replaces the power
+            state's while that state holds (``hibernation.hibernated``). Filled in from
+            :class:`BillingRules` with ``mode="override"``; an edition a plugin registers whole
+            lists its own.
     """
 
     id: str
@@ -141,6 +153,7 @@ class Edition:
     order: int = 0
     notes: tuple[str, ...] = ()
     plugin: str = ""
+    overrides: frozenset[str] = frozenset()
 
     def rule_for(self, state_key: str) -> Rule:
         """The rule for ``"axis.state"``; :data:`NOT_BILLED` when the edition has none."""
@@ -154,30 +167,56 @@ class Edition:
 class BillingRules:
     """Rules a plugin adds to existing editions, for its own states.
 
+    A plugin's axis composes with the power state's billing in one of two ways, said here
+    explicitly:
+
+    * ``mode="inherit"`` (the default): the plugin's states bill as the power state they occur
+      with. Register no rule for them at all (a maintenance axis: a running VM with maintenance
+      scheduled bills as running). Rules for the plugin's own *power* states (a new
+      ``power.*`` state) are allowed in this mode: they are the power axis's rules.
+    * ``mode="override"``: while one of the listed states holds, its rule replaces the power
+      state's for compute and licence (hibernation: deallocated and hibernated bills nothing).
+      ``vmlife plugins --check`` reports every override, and ``diff_editions`` sees them.
+
+    A rule for a non-power state with ``mode="inherit"`` is a
+    :class:`~vmlife.errors.DefinitionError`: it would either change nothing or change a bill
+    silently, and vmlife does not guess which was meant.
+
     Attributes:
         rules: ``"axis.state"`` -> :class:`Rule`.
         editions: the edition ids they apply to; ``None`` means every edition.
+        note: a remark shown with the rules.
+        mode: ``"inherit"`` or ``"override"`` (see above).
     """
 
     rules: Mapping[str, Rule]
     editions: tuple[str, ...] | None = None
     note: str = field(default="")
+    mode: Mode = "inherit"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(
+                f"BillingRules mode must be 'inherit' or 'override', not {self.mode!r}"
+            )
 
 
 def billing_category(state: VMState, edition: Edition) -> str | None:
     """The billing category of a composite state under an edition (None when there is no VM).
 
     The same precedence as the meter (:func:`vmlife.billing.meter.billed_components`): the
-    power state's rule, overridden by a rule the edition has for a state on another axis. A
-    VM with no power state, or one the edition has no rule for (``unknown``), is ``unknown``.
+    power state's rule, replaced by the rule of a state on another axis that the edition lists
+    in :attr:`Edition.overrides`. A VM with no power state, or one the edition has no rule for
+    (``unknown``), is ``unknown``.
     """
     if not state.exists:
         return None
     power = state.power
     rule = edition.rule_for(f"power.{power}") if power is not None else NOT_BILLED
-    for axis, sid in state.items():
-        if axis != "power" and edition.has_rule(f"{axis}.{sid}"):
-            rule = edition.rule_for(f"{axis}.{sid}")
+    if edition.overrides:
+        for axis, sid in state.items():
+            if axis != "power" and f"{axis}.{sid}" in edition.overrides:
+                rule = edition.rule_for(f"{axis}.{sid}")
     return rule.category
 
 
@@ -191,7 +230,9 @@ def diff_editions(a: Edition, b: Edition, states: Iterable[str] | None = None) -
     return [
         k
         for k in keys
-        if a.has_rule(k) != b.has_rule(k) or a.rule_for(k).bills != b.rule_for(k).bills
+        if a.has_rule(k) != b.has_rule(k)
+        or a.rule_for(k).bills != b.rule_for(k).bills
+        or (k in a.overrides) != (k in b.overrides)
     ]
 
 

@@ -89,19 +89,21 @@ FOCUS_COLUMNS = (
 def billed_components(state: VMState, edition: Edition) -> frozenset[str]:
     """The components a composite state bills under an edition.
 
-    The power state's rule decides ``compute`` and ``license``; a rule the edition has for a
-    state on another axis (a plugin's, e.g. ``hibernation.hibernated``) overrides it. ``other``
-    bills whenever the VM exists. No VM, no bill.
+    The power state's rule decides ``compute`` and ``license``. States on other axes inherit
+    it, except those in :attr:`~vmlife.billing.editions.Edition.overrides` (registered with
+    ``BillingRules(mode="override")``, e.g. ``hibernation.hibernated``), whose rule replaces it
+    while they hold. ``other`` bills whenever the VM exists. No VM, no bill.
     """
     if not state.exists:
         return frozenset()
     power = state.power
     comps = set(edition.rule_for(f"power.{power}").bills) if power is not None else set()
-    for axis, sid in state.items():
-        if axis != "power":
-            key = f"{axis}.{sid}"
-            if edition.has_rule(key):
-                comps = set(edition.rule_for(key).bills)
+    if edition.overrides:
+        for axis, sid in state.items():
+            if axis != "power":
+                key = f"{axis}.{sid}"
+                if key in edition.overrides:
+                    comps = set(edition.rule_for(key).bills)
     comps.add("other")
     return frozenset(comps)
 

@@ -82,16 +82,20 @@ def cmd_diagram(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     from .. import __version__
-    from ..plugins import list_plugins
+    from ..cli import EXIT_DEFINITION
+    from ..plugin_check import check_plugins
     from .engine import INSTALL_HINT, find_engine
 
     engine = find_engine()
+    check = check_plugins()
     info: dict[str, Any] = {
         "vmlife": __version__,
         "python": sys.version.split()[0],
         "graphviz_engine": engine.as_dict() if engine else None,
-        "plugins": [p.name for p in list_plugins()],
+        "plugins": [p.name for p in check.plugins],
+        "plugin_problems": [p.as_dict() for p in check.errors],
     }
+    code = 0 if check.ok else EXIT_DEFINITION
     for mod, extra in (("matplotlib", "plot"), ("pandas", "pandas"),
                        ("ipywidgets", "notebook")):
         try:
@@ -101,7 +105,7 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
             info[mod] = f'missing: pip install "vmlife[{extra}]"'
     if args.json:
         dump(info, out)
-        return 0
+        return code
     rows = [("vmlife", info["vmlife"]), ("python", info["python"])]
     if engine:
         rows.append(("graphviz engine", f"{engine.name}: {engine.path} "
@@ -110,8 +114,9 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
         rows.append(("graphviz engine", f"none: DOT and Mermaid only. To draw: {INSTALL_HINT}"))
     rows += [(m, info[m]) for m in ("matplotlib", "pandas", "ipywidgets")]
     rows.append(("plugins", ", ".join(info["plugins"])))
+    rows += [("plugin problem", f"{p.plugin}: {p.message}") for p in check.errors]
     table(rows, ("what", "status"), out)
-    return 0
+    return code
 
 
 def add_commands(sub: Any) -> None:
@@ -148,6 +153,11 @@ def add_commands(sub: Any) -> None:
                    help="with --all: Mermaid and the index only (no Graphviz needed)")
     p.set_defaults(func=cmd_diagram)
 
-    p = sub.add_parser("doctor", help="say which Graphviz engine and optional extras are in use")
+    p = sub.add_parser(
+        "doctor",
+        help="say which Graphviz engine, optional extras and plugins are in use",
+        description="Which Graphviz engine and optional extras are in use, and the plugins; "
+        "exit status 3 when a plugin is broken ('vmlife plugins --check' says how).",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_doctor)

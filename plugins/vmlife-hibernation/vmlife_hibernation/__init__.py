@@ -173,7 +173,9 @@ def register_editions(register: Any) -> None:
                     "You aren't billed for the VM usage; the storage (OS disk, data disks) and "
                     f"networking resources still bill ({DOCS}).",
                 )
-            }
+            },
+            # deallocated and hibernated: the hibernation rule replaces the power state's
+            mode="override",
         )
     )
 
