@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vmlife.render.cli",
     "vmlife.render.report",
     "vmlife.billing.reconcile",
+    "vmlife.azure.cli",
 )
 
 

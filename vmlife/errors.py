@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
+    "AzureAccessError",
+    "AzureError",
     "ConflictError",
     "DefinitionError",
     "InputError",
@@ -157,3 +159,56 @@ class InputError(RunError, ValueError):
             where.append(f"field {field!r}")
         prefix = ", ".join(where)
         super().__init__(f"{prefix}: {reason}" if prefix else reason)
+
+
+class AzureError(RunError):
+    """An Azure call failed for good (after the retries the SDK pipeline made).
+
+    The message names the call, what Azure answered and what to do about it.
+
+    Attributes:
+        call: what vmlife was doing, e.g. ``"Activity Log (Microsoft.Insights eventtypes)"``.
+        status: the HTTP status Azure answered, or None (network error, no token).
+        code: Azure's error code (``"AuthorizationFailed"``, ``"ExpiredAuthenticationToken"``),
+            when the answer had one.
+        retries: how many times the request was retried before giving up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        call: str,
+        status: int | None = None,
+        code: str | None = None,
+        retries: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.call = call
+        self.status = status
+        self.code = code
+        self.retries = retries
+
+
+class AzureAccessError(AzureError):
+    """Azure refused who is asking (HTTP 401/403), or no credential could give a token.
+
+    Attributes:
+        role: the built-in role that grants the call (``"Reader"``, ``"Monitoring Reader"``),
+            when the refusal is about permissions.
+        scope: the scope the role is needed on (``/subscriptions/<id>``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        call: str,
+        status: int | None = None,
+        code: str | None = None,
+        role: str | None = None,
+        scope: str | None = None,
+    ) -> None:
+        super().__init__(message, call=call, status=status, code=code)
+        self.role = role
+        self.scope = scope
