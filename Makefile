@@ -8,7 +8,7 @@ PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.vmlife-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck pytest notebooks-test notebooks lab bench venv sysdeps clean
+.PHONY: help demo test lint typecheck pytest azure-test notebooks-test notebooks lab bench venv sysdeps clean
 
 # Debian packages the tests use, as "command:package" pairs. Installed with apt-get when
 # missing and running as root; otherwise the pip fallbacks (graphviz-pure) are used.
@@ -49,6 +49,9 @@ typecheck: $(STAMP) ## mypy on vmlife/
 
 pytest: sysdeps $(STAMP) ## the test suite only
 	$(PY) -m pytest
+
+azure-test: $(STAMP) ## only the tests that drive the Azure SDK against the local replay
+	$(PY) -m pytest -m azure tests/azure
 
 NBVAL := $(PY) -m pytest -p no:cacheprovider -o testpaths=notebooks --nbval \
 	--nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from .engine import VM, Timing
 from .errors import (
+    AzureAccessError,
+    AzureError,
     ConflictError,
     DefinitionError,
     InputError,
@@ -40,6 +42,8 @@ __version__ = "0.1.0"
 __all__ = [
     "VM",
     "Axis",
+    "AzureAccessError",
+    "AzureError",
     "ConflictError",
     "DefinitionError",
     "InputError",

@@ -1,9 +1,10 @@
 """Fixtures for the tests that drive the real Azure SDK clients against the local replay.
 
-Every test here is marked ``azure``. No request leaves the machine: the SDK clients are
-pointed at the replay (``Connection``), trust only the replay's test CA, get their token from
-a static credential, and a guard refuses any socket connection to an address that is not
-loopback (so a request that escaped would fail the test instead of reaching Azure).
+Every test module here is marked ``azure`` (``pytest -m azure`` runs them alone). No request
+leaves the machine: the SDK clients are pointed at the replay (``Connection``), trust only the
+replay's test CA and get their token from a static credential (or, for the command line, from
+a fake ``az`` through DefaultAzureCredential), and a guard refuses any socket connection to an
+address that is not loopback, so a request that escaped would fail the test.
 """
 
 from __future__ import annotations
@@ -19,16 +20,9 @@ import pytest
 pytest.importorskip("azure.mgmt.monitor")
 pytest.importorskip("trustme")
 
-from vmlife.azure import Connection  # noqa: E402
+from vmlife.azure import Connection
 
-from .replay import Replay, StaticCredential  # noqa: E402
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.azure)
+from .replay import Replay, StaticCredential
 
 
 def _loopback(address: Any) -> bool:

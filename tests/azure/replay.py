@@ -315,6 +315,7 @@ class Fault:
     retry_after: str | None = None
     code: str = ""
     message: str = ""
+    after: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -362,7 +363,8 @@ class Replay:
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
         self._server = server
         self.url = f"https://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -372,10 +374,10 @@ class Replay:
             self._server = None
 
     def fail(self, route: str, status: int, *, times: int = 1, retry_after: str | None = None,
-             code: str = "", message: str = "") -> None:
-        """The next ``times`` requests to ``route`` (activity, compute, graph, prices) answer
-        ``status`` with an ARM error body."""
-        self.faults.append(Fault(route, status, times, retry_after, code, message))
+             code: str = "", message: str = "", after: int = 0) -> None:
+        """The next ``times`` requests to ``route`` (activity, compute, graph, prices), after
+        letting ``after`` through, answer ``status`` with an ARM error body."""
+        self.faults.append(Fault(route, status, times, retry_after, code, message, after))
 
     def drop(self, route: str, *, times: int = 1) -> None:
         """The next ``times`` requests to ``route`` get their connection closed unanswered."""
@@ -385,6 +387,9 @@ class Replay:
         with self._lock:
             for f in self.faults:
                 if f.route == route and f.times > 0:
+                    if f.after > 0:
+                        f.after -= 1
+                        return None
                     f.times -= 1
                     return f
         return None

@@ -99,22 +99,32 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.prices and (args.sku or args.os):
         raise InputError("give either --prices or --sku/--os, not both")
+    from ..io.folder import is_pull_folder, read_folder_input
     from ..io.history import read_input
     from ..io.inventory import inventory_from_args
 
     inventory = inventory_from_args(args)
-    source = read_input(args.file, format=args.format, initial=args.initial,
-                        strict=args.strict, quiet=args.quiet, start=args.start,
-                        inventory=inventory).require_usable()
+    found, end = None, args.end
+    if is_pull_folder(args.file):
+        folder = read_folder_input(args.file, format=args.format, initial=args.initial,
+                                   strict=args.strict, quiet=args.quiet, start=args.start,
+                                   inventory=inventory)
+        source, found, inventory = folder.history, folder.prices, folder.inventory
+        end = end or folder.end
+    else:
+        source = read_input(args.file, format=args.format, initial=args.initial,
+                            strict=args.strict, quiet=args.quiet, start=args.start,
+                            inventory=inventory)
+    source.require_usable()
     timelines, anomalies = source.timelines, source.anomalies
-    prices = load_prices(args.prices) if args.prices else None
+    prices = load_prices(args.prices) if args.prices else found
     result = bill(
         timelines,
         edition=args.edition,
         prices=prices,
         granularity=args.granularity,
         start=args.start,
-        end=args.end,
+        end=end,
         sku=args.sku,
         os=args.os,
         inventory=inventory,
@@ -234,7 +244,8 @@ def add_commands(sub: Any) -> None:
         "granularity. Without --prices, vmlife's labelled sample prices are used.",
     )
     p.add_argument("file", help="a vmlife timeline file, an Activity Log (REST or export shape, "
-                   "JSON or JSON Lines) or polled snapshots; - for standard input")
+                   "JSON or JSON Lines), polled snapshots, or a folder 'vmlife pull' wrote "
+                   "(its inventory sizes the VMs, its prices price them); - for standard input")
     _add_bill_options(p)
     p.add_argument("--format", default="auto",
                    help="input shape: auto (default), or one the 'timeline' command lists")

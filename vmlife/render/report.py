@@ -80,17 +80,27 @@ def build_report(
     inventory: Inventory | None = None,
     costs: str | CostExport | None = None,
 ) -> Report:
-    """Read ``source`` (any input ``vmlife bill`` takes) and bill it under every edition.
+    """Read ``source`` (any input ``vmlife bill`` takes, a pull folder too) and bill it under
+    every edition. A pull folder's prices are used unless ``prices`` is given.
 
-    The billing period ends at ``end``, or at the input's last change. ``inventory`` says
-    what each VM is (see :mod:`vmlife.io.inventory`); VMs it does not list are named in the
-    notes and priced by :data:`vmlife.billing.meter.FALLBACK`. With ``costs`` (a Cost
-    Management export, see :func:`vmlife.billing.reconcile.reconciliation`) the report also
-    compares the modelled compute hours with what Azure charged, per VM and day.
+    The billing period ends at ``end``, or when a pull folder was pulled, or at the input's
+    last change. ``inventory`` says what each VM is (see :mod:`vmlife.io.inventory`; a pull
+    folder's own inventory.json unless given); VMs it does not list are named in the notes
+    and priced by :data:`vmlife.billing.meter.FALLBACK`. With ``costs`` (a Cost Management
+    export, see :func:`vmlife.billing.reconcile.reconciliation`) the report also compares the
+    modelled compute hours with what Azure charged, per VM and day.
     """
+    from ..io.folder import is_pull_folder, read_folder_input
     from ..io.history import read_input
 
-    history = read_input(source, quiet=quiet, inventory=inventory).require_usable()
+    if is_pull_folder(source):
+        folder = read_folder_input(source, quiet=quiet, inventory=inventory)
+        history, prices = folder.history, prices or folder.prices
+        inventory = folder.inventory
+        end = folder.end if end is None else end
+    else:
+        history = read_input(source, quiet=quiet, inventory=inventory)
+    history.require_usable()
     timelines = history.timelines
     last = [t.last_change for t in timelines if t.last_change is not None]
     stop = to_epoch(end) if end is not None else (max(last) if last else None)
@@ -325,7 +335,8 @@ def add_commands(sub: Any) -> None:
         " the bill per VM and component, the timeline, every edition's bill, the anomalies and "
         "the power-state diagram. The page needs no network.",
     )
-    p.add_argument("input", help="Activity Log, snapshots or vmlife timeline file")
+    p.add_argument("input", help="Activity Log, snapshots, vmlife timeline file, or a folder "
+                   "'vmlife pull' wrote (its inventory and prices are used)")
     p.add_argument("-o", "--output", default="vmlife-report", metavar="DIR",
                    help="output folder (default: vmlife-report)")
     p.add_argument("--edition", help="billing edition (default: the newest)")
