@@ -329,3 +329,18 @@ def test_inventory_problems_are_printed_and_in_the_json(
     assert data["inventory_problems"] == [{"record": "item 3", "field": "hardwareProfile",
                                            "reason": "expected an object, got str"}]
     assert data["not_in_inventory"] == ["SPOT-1"]
+
+
+def test_the_inventory_eviction_policy_decides_what_an_eviction_does(spot_plugin: Any) -> None:
+    """evictionPolicy Delete (from the inventory): the evicted VM and its disks are gone, so
+    nothing bills after the eviction; Deallocate keeps the disks billing."""
+    rows = json.loads(INVENTORY.read_text())
+    rows[2]["evictionPolicy"] = "Delete"
+    deleting = read_activity_log(eviction_log(), inventory=read_inventory(rows))
+    kept = read_activity_log(eviction_log(), inventory=read_inventory(INVENTORY))
+    gone = bill(deleting.timelines, end=NEXT).vm("spot-1")
+    stays = bill(kept.timelines, end=NEXT).vm("spot-1")
+    assert not deleting.anomalies and deleting.timeline("spot-1").attributes[
+        "eviction_policy"] == "Delete"
+    assert gone.billed_seconds["compute"] == stays.billed_seconds["compute"]
+    assert gone.billed_seconds["other"] < 6 * 3600 < stays.billed_seconds["other"]
