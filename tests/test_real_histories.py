@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from vmlife import VM, RunError
+from vmlife import VM, RunError, Timeline, VMState
 from vmlife.billing.meter import bill
 from vmlife.cli import main
 from vmlife.io.activity_log import read_activity_log
@@ -125,3 +127,146 @@ def test_bill_cli_start_bills_the_night_before_the_first_event(
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["timelines"][0]["steps"][0]["start"].startswith("2024-03-04T00:00:00")
+
+
+# ---------------------------------------------------------------------- restart
+EDITIONS = ["draft", "2018-08", "lifecycle", "2021-03", "2023-10"]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_a_restart_keeps_compute_billed_as_one_run_in_every_edition(edition: str) -> None:
+    vm = VM("a", start="2024-01-01T00:00:00Z", state="running", os="windows")
+    vm.restart(at="2024-01-01T01:00:00Z")  # stopping 20 s, starting 40 s: the VM stays put
+    assert [s.state.power for s in vm.timeline] == ["running", "stopping", "starting", "running"]
+    b = bill(vm.timeline, edition=edition, granularity="minute", end="2024-01-01T02:00:00Z")
+    for comp in ("compute", "license"):
+        runs = [r for r in b.runs if r.component == comp]
+        assert len(runs) == 1, (edition, comp)  # one run: the minute floor cuts once
+        assert runs[0].billed_seconds == 7200
+    # the billing plot shades what the bill counts: the restart's steps bill as running
+    from vmlife.billing.meter import rule_states
+
+    assert {r.power for r in rule_states(vm.timeline, edition)} == {"running"}
+    # a redeploy moves the VM to another host: compute stops while it is deallocated
+    vm.redeploy(at="2024-01-01T03:00:00Z")
+    b = bill(vm.timeline, edition=edition, end="2024-01-01T04:00:00Z")
+    assert len([r for r in b.runs if r.component == "compute"]) == 2
+
+
+def test_restart_says_it_keeps_the_host() -> None:
+    from vmlife.lifecycle import lifecycle
+
+    op = lifecycle().operation("restart")
+    assert op.keeps_host and "51232" in op.note
+    assert not lifecycle().operation("redeploy").keeps_host
+
+
+# ---------------------------------------------------------------------- unknown readings
+def poll(when: str, *codes: str) -> dict[str, Any]:
+    return {"time": when, "vm": "web-1", "statuses": [{"code": c} for c in codes]}
+
+
+OK = "ProvisioningState/succeeded"
+POLLS = [
+    poll("2024-03-04T08:00:00Z", OK, "PowerState/running"),
+    poll("2024-03-04T09:00:00Z", OK, "PowerState/unknown"),
+    poll("2024-03-04T09:30:00Z", OK),  # no power state at all
+    poll("2024-03-04T10:00:00Z", OK, "PowerState/running"),
+    poll("2024-03-04T12:00:00Z", OK, "PowerState/deallocated"),
+    poll("2024-03-04T13:00:00Z", OK, "PowerState/unknown"),
+    poll("2024-03-04T14:00:00Z", OK, "PowerState/deallocated"),
+]
+
+
+def test_an_unknown_reading_keeps_the_last_known_power_state_and_is_flagged() -> None:
+    from vmlife.io.snapshots import read_snapshots
+
+    tl = read_snapshots(POLLS).timeline("web-1")
+    assert [s.state.power for s in tl][:4] == ["running", "unknown", None, "running"]
+    b = bill(tl, edition="2023-10", granularity="second", end="2024-03-04T15:00:00Z")
+    vb = b.vms[0]
+    # 08:00-12:00 running (the hour of unknown readings billed as running), not 3 h
+    assert vb.billed_seconds["compute"] == 4 * 3600
+    assert vb.billed_seconds["other"] == 7 * 3600
+    assert [(iso(u.start), iso(u.end), u.billed_as) for u in vb.unknown] == [
+        ("2024-03-04T09:00:00Z", "2024-03-04T09:30:00Z", "running"),
+        ("2024-03-04T09:30:00Z", "2024-03-04T10:00:00Z", "running"),
+        ("2024-03-04T13:00:00Z", "2024-03-04T14:00:00Z", "deallocated"),
+    ]
+    data = b.to_dict()
+    assert data["unknown_readings"] == 3
+    assert data["vms"][0]["unknown_hours"] == 2
+    assert data["vms"][0]["unknown_readings"][2]["billed_as"] == "deallocated"
+    assert any("no known power state" in n for n in b.notes)
+
+
+def test_an_unknown_first_reading_bills_disks_only_and_says_so() -> None:
+    from vmlife.io.snapshots import read_snapshots
+
+    tl = read_snapshots(POLLS[1:2] + POLLS[3:4]).timeline("web-1")
+    b = bill(tl, granularity="second", end="2024-03-04T11:00:00Z")
+    vb = b.vms[0]
+    assert vb.billed_seconds["compute"] == 3600 and vb.billed_seconds["other"] == 2 * 3600
+    assert [u.billed_as for u in vb.unknown] == [None]
+    assert any("no known state before" in n for n in b.notes)
+
+
+def test_bill_cli_lists_unknown_readings_in_the_table_and_json(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    path = tmp_path / "polls.jsonl"
+    path.write_text("\n".join(json.dumps(p) for p in POLLS))
+    assert main(["bill", str(path), "--end", "2024-03-04T15:00:00Z"]) == 0
+    text = capsys.readouterr().out
+    assert "unknown_hours" in text.splitlines()[3]
+    assert "Unknown power state: web-1 2024-03-04T09:00:00Z to 2024-03-04T09:30:00Z, billed " \
+           "as running" in text
+    assert main(["bill", str(path), "--end", "2024-03-04T15:00:00Z", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["unknown_readings"] == 3 and data["vms"][0]["unknown_hours"] == 2
+
+
+# ---------------------------------------------------------------------- fleet == meter
+POWERS = [None, "unknown", "running", "stopped", "deallocated", "starting", "stopping"]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[Timeline]:
+    """Timelines with unknown readings (no power state, PowerState/unknown), restarts and
+    gaps in every order, as polls and replays give them."""
+    out = []
+    for i in range(draw(st.integers(1, 3))):
+        t = float(draw(st.integers(0, 7200)))
+        starts, states, ops = [], [], []
+        for _ in range(draw(st.integers(1, 8))):
+            power = draw(st.sampled_from(POWERS))
+            gone = bool(states) and draw(st.integers(0, 9)) == 0  # (a VM exists first)
+            state = VMState() if gone else VMState(provisioning="succeeded", power=power)
+            starts.append(t)
+            states.append(state)
+            ops.append(draw(st.sampled_from([None, None, "restart", "start"])))
+            t += draw(st.sampled_from([1, 59, 61, 600, 3599, 3601]))
+        out.append(Timeline(f"vm-{i}", starts, states, ops))
+    return out
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.sampled_from(EDITIONS), st.sampled_from(["second", "minute"]),
+       st.one_of(st.none(), st.integers(0, 20000)), st.integers(20000, 60000))
+def test_fleet_bills_unknown_readings_and_restarts_as_the_meter(
+    tls: list[Timeline], edition: str, gran: str, lo: int | None, hi: int
+) -> None:
+    pytest.importorskip("pandas")
+    from vmlife.billing.fleet import bill_frame, steps_frame
+
+    ref = bill(tls, edition=edition, granularity=gran, start=lo, end=hi)
+    fleet = bill_frame(steps_frame(tls), edition=edition, granularity=gran, start=lo, end=hi)
+    got = {(r.vm, r.component): r.billed_seconds for r in fleet.itertuples(index=False)}
+    for v in ref.vms:
+        for comp, secs in v.billed_seconds.items():
+            assert got[(v.vm, comp)] == secs, (v.vm, comp)
+        # what is billed never exceeds what elapsed in the period
+        for comp in ("compute", "license", "other"):
+            assert v.billed_seconds[comp] <= hi - (lo or min(t.start or 0 for t in tls))

@@ -348,6 +348,8 @@ class Operation:
         note: modelling choices where Azure's documents are silent.
         attributes: VM attributes set when it completes (after any stored parameters), e.g.
             the deployment model a migration ends in.
+        keeps_host: the VM stays allocated on its host throughout (a restart): billing holds
+            what the state before the operation billed, whatever power states its phases show.
         plugin: the plugin that registered it (filled in by the lifecycle).
     """
 
@@ -364,6 +366,7 @@ class Operation:
     description: str = ""
     note: str = ""
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    keeps_host: bool = False
     plugin: str = ""
 
     def plan(self, state: VMState, params: Mapping[str, Any]) -> tuple[Phase, ...]:

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from ..cli import dump, say, table
 from ..errors import InputError
 from ..io.inventory import add_inventory_argument
+from ..timeutil import iso
 
 __all__ = ["add_commands"]
 
@@ -157,8 +158,15 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
                    "in inventory"), out)
             print(file=out)
         rows = result.summary()
+        for row, vm_bill in zip(rows, result.vms, strict=True):
+            # hours with no known power state, billed as the last known one (meter doc)
+            row["unknown_hours"] = round(sum(u.end - u.start for u in vm_bill.unknown) / 3600, 4)
         table([list(r.values()) for r in rows], list(rows[0]) if rows else ["vm"], out)
         print(f"\nTotal: {result.total_cost} {result.currency}", file=out)
+        for vm_bill in result.vms:
+            for u in vm_bill.unknown:
+                say(f"Unknown power state: {vm_bill.vm} {iso(u.start)} to {iso(u.end)}, billed "
+                    f"as {u.billed_as or 'no VM power state (disks and networking only)'}", out)
         for note in result.notes:
             say(f"Note: {note}", out)
         for a in anomalies:

@@ -19,8 +19,11 @@ state says. Only a state the edition lists in :attr:`Edition.overrides` replaces
 state's rule while it holds: hibernation says "deallocated and hibernated: no compute, no
 licence". A plugin chooses with :attr:`BillingRules.mode` (``"inherit"``, the default, or
 ``"override"``); ``vmlife plugins --check`` lists every override. A state the edition has no
-rule for (the Creating power state before 003, ``unknown``) bills no compute or licence: a
-modelling choice, flagged by :meth:`Edition.rule_for`.
+rule for (the Creating power state before 003) bills no compute or licence: a modelling choice,
+flagged by :meth:`Edition.rule_for`. Two holds apply on top of the rules, in every edition
+(:mod:`vmlife.billing.meter`): a reading with no known power state (none, or ``unknown``) bills
+like the last known one, and the steps of a restart bill like the running state it started
+from (the VM stays on its host).
 """
 
 from __future__ import annotations

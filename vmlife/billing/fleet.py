@@ -24,6 +24,9 @@ The input table (:data:`pandas.DataFrame`, a Parquet file or dataset, a ``pyarro
   ``os_provisioning``, a plugin's ``hibernation``, ...): the state id, or missing when the VM
   has no state on that axis. A single ``power`` column is enough. A step with every axis
   missing means "no VM" (before create, after delete). Other columns are ignored;
+* ``operation`` (optional): the operation a step belongs to. A restart's steps (an operation
+  that keeps the host) bill what the VM's step before it billed, and so does a step of an
+  existing VM with no known power state, exactly as in the meter;
 * ``sku`` (or ``size``), ``os``, ``priority``, ``region`` (optional): the VM's price row,
   read from its first step; defaults as the meter's (``Standard_D2s_v5``, ``linux``,
   ``regular``, the table's default region); ``disks`` (optional): the VM's disks as JSON text
@@ -93,6 +96,7 @@ class _Plan:
     sku: str | None
     os: str | None
     priority: str | None
+    holding: frozenset[str] = frozenset()
 
 
 def _make_plan(
@@ -121,6 +125,7 @@ def _make_plan(
         sku=sku,
         os=os,
         priority=priority,
+        holding=frozenset(op.id for op in lc.operations.values() if op.keeps_host),
     )
 
 
@@ -324,13 +329,14 @@ def steps_frame(timelines: Timeline | Iterable[Timeline]) -> pd.DataFrame:
         if attrs.get("disks"):
             extra["disks"] = json.dumps(attrs["disks"])
         for step in tl:
-            row: dict[str, Any] = {"vm": tl.vm, "start": step.start}
+            row: dict[str, Any] = {"vm": tl.vm, "start": step.start,
+                                   "operation": step.operation}
             for axis, sid in step.state.items():
                 axes.setdefault(axis)
                 row[axis] = sid
             row.update(extra)
             rows.append(row)
-    columns = ["vm", "start", *axes]
+    columns = ["vm", "start", "operation", *axes]
     for col in ("sku", "os", "priority", "region", "disks"):
         if any(col in r for r in rows):
             columns.append(col)
@@ -349,7 +355,7 @@ def _to_pandas(steps: Any, axes: Sequence[str]) -> pd.DataFrame:
 
         dataset = ds.dataset(str(steps), format="parquet")
         wanted = {"vm", "start", "end", "sku", "size", "os", "priority", "region", "disks",
-                  *axes}
+                  "operation", *axes}
         cols = [c for c in dataset.schema.names if c in wanted]
         return dataset.to_table(columns=cols).to_pandas()
     if hasattr(steps, "to_pandas"):
@@ -454,6 +460,7 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
         nstates = len(keys)
     table = np.zeros((len(COMPONENTS), nstates), dtype=bool)
     exists_table = np.zeros(nstates, dtype=bool)
+    blind_table = np.zeros(nstates, dtype=bool)
     for pos, k in enumerate(keys):
         axes_of: dict[str, str] = {}
         for axis, values, m in decoders:
@@ -464,9 +471,12 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
         comps = billed_components(state, plan.edition)
         slot = int(k) if mult <= _DIRECT_KEY_LIMIT else pos
         exists_table[slot] = state.exists
+        blind_table[slot] = state.exists and state.power in (None, "unknown")
         for i, comp in enumerate(COMPONENTS):
             table[i, slot] = comp in comps
     exists = exists_table[state_index]
+    per_row = _held(table, state_index, blind_table[state_index] | _holding_rows(df, order, plan)
+                    & exists, vm_codes)
 
     # Each step's end: given, or the VM's next start; a VM's last step is open (NaN).
     e_raw = np.empty(n, dtype=np.float64)
@@ -498,7 +508,7 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
 
     # Steps that last (after clipping); runs are found among these only, as the meter does.
     keep = np.flatnonzero(e > s)
-    kv, ks, ke, kidx = vm_codes[keep], s[keep], e[keep], state_index[keep]
+    kv, ks, ke = vm_codes[keep], s[keep], e[keep]
     linked = (kv[1:] == kv[:-1]) & (ks[1:] == ke[:-1])  # continues the previous kept step
 
     price_of, monthly_of, notes_of = _vm_prices(df, order, vm_codes, nvm, plan)
@@ -509,7 +519,7 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
     billed_out = np.zeros((nvm, len(COMPONENTS)))
     cost_out = np.zeros((nvm, len(COMPONENTS)))
     for i in range(len(COMPONENTS)):
-        m = table[i][kidx]
+        m = per_row[i][keep]
         link = m[1:] & m[:-1] & linked
         first = m.copy()
         first[1:] &= ~link
@@ -555,6 +565,40 @@ def _bill_pandas(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
         "notes": notes,
     }
     return out
+
+
+def _holding_rows(df: pd.DataFrame, order: np.ndarray | None, plan: _Plan) -> np.ndarray:
+    """Rows of an operation that keeps the host (a restart), from the ``operation`` column."""
+    import numpy as np
+
+    if "operation" not in df.columns or not plan.holding:
+        return np.zeros(len(df), dtype=bool)
+    rows: np.ndarray = df["operation"].isin(list(plan.holding)).to_numpy(dtype=bool)
+    return rows if order is None else rows[order]
+
+
+def _held(
+    table: np.ndarray, state_index: np.ndarray, hold: np.ndarray, vm_codes: np.ndarray
+) -> np.ndarray:
+    """Components billed per row: a holding row (unknown power state, a restart's phase)
+    bills the compute and licence of the VM's last row that does not hold, as the meter does;
+    a VM's first rows, with none before, bill their own."""
+    import numpy as np
+
+    billed: np.ndarray = table[:, state_index]
+    n = len(state_index)
+    if n == 0 or not hold.any():
+        return billed
+    index = np.arange(n)
+    first = np.maximum.accumulate(np.where(np.r_[True, vm_codes[1:] != vm_codes[:-1]], index, 0))
+    source = np.maximum.accumulate(np.where(hold, -1, index))  # the last row that does not hold
+    rows = hold & (source >= first)  # ... of the same VM
+    held_state = state_index[source[rows]]
+    other = COMPONENTS.index("other")
+    for i in range(len(COMPONENTS)):
+        if i != other:
+            billed[i, rows] = table[i, held_state]
+    return billed
 
 
 def _vm_prices(

@@ -19,6 +19,19 @@ which an inventory (:mod:`vmlife.io.inventory`, ``inventory=``) fills in by reso
 the inventory does not list is priced by :data:`FALLBACK` and listed in
 :attr:`Bill.not_in_inventory`.
 
+Two kinds of step bill what an earlier step billed (vmlife's choices; Azure's documents are
+silent on both):
+
+* **An unknown reading.** A step of an existing VM with no power state, or ``PowerState/unknown``
+  (a poll that could not read it), bills like the last step whose power state was known: the VM
+  is taken to be as it last was, not billed as free. Such spans are listed per VM
+  (:attr:`VMBill.unknown`) and noted in the bill. With no known state before, the step bills
+  only ``other``, and the note says so.
+* **A step of an operation that keeps the host** (:attr:`~vmlife.model.Operation.keeps_host`:
+  a restart). The VM never leaves its host, so its phases (stopping, starting) bill what the
+  state before the operation billed: a reboot is one continuous compute run under every
+  edition, floored once, even where Starting is not billed.
+
 A timeline whose last step is still open (the VM exists and nothing happened after) is billed
 up to ``end`` when given, otherwise only up to its last change; the bill notes it.
 """
@@ -29,7 +42,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +50,7 @@ from ..errors import UnknownNameError
 from ..lifecycle import Lifecycle
 from ..lifecycle import lifecycle as current_lifecycle
 from ..model import VMState
-from ..timeline import Timeline
+from ..timeline import Step, Timeline
 from ..timeutil import TimeLike, iso, to_epoch
 from .editions import COMPONENTS, Edition
 from .prices import SAMPLE_PRICES, Price, PriceTable, month_fraction
@@ -55,6 +68,7 @@ __all__ = [
     "VMBill",
     "bill",
     "billed_components",
+    "rule_states",
 ]
 
 #: How a VM the inventory does not list is priced (vmlife's choice, stated in every such bill).
@@ -141,13 +155,41 @@ class BilledRun:
         }
 
 
+@dataclass(frozen=True)
+class UnknownSpan:
+    """A span with no known power state, and what it was billed as.
+
+    Attributes:
+        start, end: epoch seconds, clipped to the billing period.
+        billed_as: the last known power state, whose billing applied; None when none was
+            known before (only ``other`` billed).
+    """
+
+    start: float
+    end: float
+    billed_as: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "seconds": self.end - self.start,
+            "billed_as": self.billed_as,
+        }
+
+
 @dataclass
 class VMBill:
-    """The bill of one VM."""
+    """The bill of one VM.
+
+    Attributes:
+        unknown: the spans whose power state was unknown (see the module doc).
+    """
 
     vm: str
     price: Price
     runs: list[BilledRun] = field(default_factory=list)
+    unknown: list[UnknownSpan] = field(default_factory=list)
 
     @property
     def billed_seconds(self) -> dict[str, float]:
@@ -179,6 +221,8 @@ class VMBill:
             "billed_hours": {k: v / 3600 for k, v in self.billed_seconds.items()},
             "cost": self.cost,
             "total_cost": self.total_cost,
+            "unknown_readings": [u.as_dict() for u in self.unknown],
+            "unknown_hours": sum(u.end - u.start for u in self.unknown) / 3600,
         }
 
 
@@ -238,6 +282,7 @@ class Bill:
             "vms": [v.as_dict() for v in self.vms],
             "cost": self.cost,
             "total_cost": self.total_cost,
+            "unknown_readings": sum(len(v.unknown) for v in self.vms),
             "notes": list(self.notes),
             "inventory": self.inventory,
             "not_in_inventory": list(self.not_in_inventory),
@@ -396,6 +441,7 @@ def bill(
     notes: list[str] = []
     if table.sample:
         notes.append(f"Prices: {table.source}. Pass your own for real costs.")
+    holding = _holding(lc)
     vms = []
     missing: list[str] = []
     for tl in items:
@@ -411,7 +457,9 @@ def bill(
                                             priority=priority, region=region)
         notes.extend(disk_notes)
         vm_bill = VMBill(tl.vm, price)
-        vm_bill.runs = _runs(tl, ed, price, unit, lo, hi, notes)
+        vm_bill.runs = _runs(tl, ed, price, unit, lo, hi, notes, holding, vm_bill.unknown)
+        if vm_bill.unknown:
+            notes.append(_unknown_note(tl.vm, vm_bill.unknown))
         vms.append(vm_bill)
     if missing:
         notes.append(f"Not in the inventory ({inventory.source if inventory else ''}): "
@@ -419,6 +467,73 @@ def bill(
     return Bill(ed, table.currency, granularity, lo, hi, vms, table, notes,
                 inventory=inventory.source if inventory is not None else None,
                 not_in_inventory=missing)
+
+
+_UNKNOWN_POWER = (None, "unknown")
+_OTHER = frozenset({"other"})
+
+
+def _unknown_note(vm: str, spans: list[UnknownSpan]) -> str:
+    hours = sum(u.end - u.start for u in spans) / 3600
+    known = sorted({u.billed_as for u in spans if u.billed_as is not None})
+    unknown = sum(1 for u in spans if u.billed_as is None)
+    how = f"billed as the last known power state ({', '.join(known)})" if known else ""
+    if unknown:
+        how += ("; " if how else "") + (
+            f"{unknown} with no known state before: only disks and networking billed")
+    return (f"{vm}: {len(spans)} span(s) with no known power state ({hours:.2f} h), {how}")
+
+
+_KNOWN = object()
+
+
+def _step_components(
+    tl: Timeline, ed: Edition, holding: frozenset[str]
+) -> Iterator[tuple[Step, frozenset[str], Any, VMState]]:
+    """Each step, the components it bills, for a step with no known power state the last known
+    one (None if none) else ``_KNOWN``, and the state whose rule it bills by (the holds of the
+    module doc; an unknown reading keeps its own state there: its rule is unknown)."""
+    cache: dict[VMState, frozenset[str]] = {}
+    # the last step with a known power state outside an operation that keeps the host: what it
+    # billed and its state (unknown readings and restarts bill the same)
+    held: tuple[frozenset[str], VMState] | None = None
+    for step in tl:
+        state = step.state
+        comps = cache.get(state)
+        if comps is None:
+            comps = cache[state] = billed_components(state, ed)
+        blind = state.exists and state.power in _UNKNOWN_POWER
+        if blind:
+            if held is None:
+                yield step, comps, None, state
+            else:
+                yield step, held[0] | _OTHER, held[1].power, state
+        elif step.operation in holding and state.exists:
+            if held is None:
+                yield step, comps, _KNOWN, state
+            else:
+                yield step, held[0] | _OTHER, _KNOWN, held[1]
+        else:
+            held = (comps, state)
+            yield step, comps, _KNOWN, state
+
+
+def rule_states(
+    timeline: Timeline, edition: str | Edition | None = None, *,
+    lifecycle: Lifecycle | None = None,
+) -> list[VMState]:
+    """The state each step of a timeline bills by, as :func:`bill` counts it: its own, except
+    a step of an operation that keeps the host (a restart's Stopping and Starting), which bills
+    by the state before the operation. (An unknown reading keeps its own state here, whose
+    rule is unknown; :func:`bill` bills it as the last known one and lists it.)"""
+    lc = lifecycle or current_lifecycle()
+    ed = _resolve_edition(edition, lc)
+    return [r for _s, _c, _b, r in _step_components(timeline, ed, _holding(lc))]
+
+
+def _holding(lc: Lifecycle) -> frozenset[str]:
+    """Ids of the operations that keep the VM on its host (a restart)."""
+    return frozenset(op.id for op in lc.operations.values() if op.keeps_host)
 
 
 def _runs(
@@ -429,12 +544,13 @@ def _runs(
     lo: float | None,
     hi: float | None,
     notes: list[str],
+    holding: frozenset[str] = frozenset(),
+    unknown: list[UnknownSpan] | None = None,
 ) -> list[BilledRun]:
-    cache: dict[VMState, frozenset[str]] = {}
     open_run: dict[str, float] = {}
     spans: list[tuple[str, float, float]] = []
     cursor = None
-    for step in tl:
+    for step, comps, blind, _rule in _step_components(tl, ed, holding):
         s = step.start
         e = step.end
         if e is None:
@@ -453,11 +569,10 @@ def _runs(
             s = max(s, lo)
         if hi is not None:
             e = min(e, hi)
+        if blind is not _KNOWN and e > s and unknown is not None:
+            unknown.append(UnknownSpan(s, e, blind))
         if e <= s:
             continue
-        comps = cache.get(step.state)
-        if comps is None:
-            comps = cache[step.state] = billed_components(step.state, ed)
         # close runs of components that stop billing here, or that have a gap before s
         for comp in list(open_run):
             if comp not in comps or cursor != s:

@@ -290,9 +290,14 @@ OPERATIONS = (
         sources=frozenset({"running"}),
         final=RUNNING_DONE,
         activity_log=(f"{AL}/restart/action",),
-        description="Restart a running VM.",
+        keeps_host=True,
+        description="Restart a running VM; it stays on its host, so compute bills throughout.",
         note="The power path stopping -> starting -> running is vmlife's model; Azure's documents "
-        "do not show the power states during a restart.",
+        "do not show the power states during a restart. The VM is not deallocated and keeps its "
+        "host (Microsoft's answer in MicrosoftDocs/azure-docs issue 51232: 'During restart, "
+        "underlying host for the VM wont change'; by contrast the REST API's Redeploy 'moves it "
+        "to a new node'), so its phases bill as running under every edition: one compute run, "
+        "even where Starting is not billed (draft, 2018-08, lifecycle).",
     ),
     Operation(
         "redeploy",

@@ -35,6 +35,13 @@ README "Billing that holds on real histories"):
 * A failed or canceled operation's span from Started to Failed/Canceled is its transitional
   provisioning state with the power state unchanged, so each edition bills that power state;
   then ``ProvisioningState/failed/<code>`` or ``ProvisioningState/canceled``.
+* A reading with no power state, or ``PowerState/unknown``, bills as the last known power state
+  under each edition's rule for it (not as free), and the bill lists it. None of these
+  documents has a row for an unknown power state.
+* A restart keeps compute (and licence) billed in every edition: the VM never leaves its host,
+  so its Stopping and Starting phases bill as the running state it started from. Under draft,
+  2018-08 and lifecycle, where Starting is "Not billed", this differs from billing each phase by
+  its row: a reboot is one compute run, floored once.
 """
 
 from __future__ import annotations

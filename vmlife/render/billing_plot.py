@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..billing.editions import UNKNOWN, Edition, billing_category
-from ..billing.meter import Bill, bill
+from ..billing.meter import Bill, bill, rule_states
 from ..billing.prices import PriceTable
 from ..lifecycle import lifecycle
 from ..timeline import Timeline
@@ -103,7 +103,7 @@ def plot_timeline(
         y = len(items) - 1 - lane
         prev_err = None
         prev_op = None
-        for step in tl:
+        for step, rule in zip(tl, rule_states(tl, ed, lifecycle=lc), strict=True):
             s = step.start if lo is None else max(step.start, lo)
             e = step.end if step.end is not None else hi
             if e is None:
@@ -113,7 +113,8 @@ def plot_timeline(
             if e <= s or not step.state.exists:
                 prev_op = step.operation
                 continue
-            category = billing_category(step.state, ed) or UNKNOWN
+            # the category of the rule the bill applies (a restart bills as running)
+            category = billing_category(rule, ed) or UNKNOWN
             x0 = mdates.date2num(to_datetime(s))
             width = mdates.date2num(to_datetime(e)) - x0
             patch = mpl_patch(category)
