@@ -1,10 +1,10 @@
 """Billing that holds on real histories (issue 11, part 4).
 
-Each test here failed on the code before its fix: a cancel that never reached the canceled
-state, a Started-to-Failed span shown as the old state, a VM deallocated all night before its
-first event billing no disks, an unknown power reading billed as free, a reboot dropping
-compute under the editions that do not bill Starting, a resize of a running VM without its
-restart.
+Each test here failed on the code before its fix (except the property test, which guards the
+fleet biller against drifting from the meter): a cancel that never reached the canceled state,
+a Started-to-Failed span shown as the old state, a VM deallocated all night before its first
+event billing no disks, an unknown power reading billed as free, a reboot dropping compute
+under the editions that do not bill Starting, a resize of a running VM without its restart.
 """
 
 from __future__ import annotations
@@ -161,6 +161,35 @@ def test_restart_says_it_keeps_the_host() -> None:
     assert not lifecycle().operation("redeploy").keeps_host
 
 
+# ---------------------------------------------------------------------- resize
+def test_resizing_a_running_vm_restarts_it_and_compute_stays_one_run() -> None:
+    vm = VM("a", start="2024-01-01T00:00:00Z", state="running", size="Standard_D2s_v5")
+    vm.update(at="2024-01-01T01:00:00Z", size="Standard_D4s_v5")
+    assert [(s.state.provisioning, s.state.power, s.operation) for s in vm.timeline] == [
+        ("succeeded", "running", None),
+        ("updating", "stopping", "update"),
+        ("updating", "starting", "update"),
+        ("updating", "running", "update"),
+        ("succeeded", "running", None),
+    ]
+    assert vm.attributes["size"] == "Standard_D4s_v5"
+    for edition in EDITIONS:
+        b = bill(vm.timeline, edition=edition, end="2024-01-01T02:00:00Z")
+        assert [r.billed_seconds for r in b.runs if r.component == "compute"] == [7200]
+
+
+def test_resizing_a_stopped_vm_or_updating_without_a_size_does_not_restart() -> None:
+    from vmlife.lifecycle import lifecycle
+
+    for state, params in (("deallocated", {"size": "Standard_D4s_v5"}),
+                          ("stopped", {"vm_size": "Standard_D4s_v5"}),
+                          ("running", {"tags": {"env": "prod"}})):
+        vm = VM("a", start="2024-01-01T00:00:00Z", state=state)
+        vm.update(at="2024-01-01T01:00:00Z", **params)
+        assert {s.state.power for s in vm.timeline} == {state}
+    assert "changing its size will cause it to restart" in lifecycle().operation("update").note
+
+
 # ---------------------------------------------------------------------- unknown readings
 def poll(when: str, *codes: str) -> dict[str, Any]:
     return {"time": when, "vm": "web-1", "statuses": [{"code": c} for c in codes]}
@@ -194,7 +223,7 @@ def test_an_unknown_reading_keeps_the_last_known_power_state_and_is_flagged() ->
         ("2024-03-04T13:00:00Z", "2024-03-04T14:00:00Z", "deallocated"),
     ]
     data = b.to_dict()
-    assert data["unknown_readings"] == 3
+    assert data["unknown_spans"] == 3 and data["unknown_hours"] == 2
     assert data["vms"][0]["unknown_hours"] == 2
     assert data["vms"][0]["unknown_readings"][2]["billed_as"] == "deallocated"
     assert any("no known power state" in n for n in b.notes)
@@ -225,7 +254,7 @@ def test_bill_cli_lists_unknown_readings_in_the_table_and_json(
            "as running" in text
     assert main(["bill", str(path), "--end", "2024-03-04T15:00:00Z", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["unknown_readings"] == 3 and data["vms"][0]["unknown_hours"] == 2
+    assert data["unknown_spans"] == 3 and data["vms"][0]["unknown_hours"] == 2
 
 
 # ---------------------------------------------------------------------- fleet == meter

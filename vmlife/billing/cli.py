@@ -160,7 +160,7 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
         rows = result.summary()
         for row, vm_bill in zip(rows, result.vms, strict=True):
             # hours with no known power state, billed as the last known one (meter doc)
-            row["unknown_hours"] = round(sum(u.end - u.start for u in vm_bill.unknown) / 3600, 4)
+            row["unknown_hours"] = round(vm_bill.unknown_hours, 4)
         table([list(r.values()) for r in rows], list(rows[0]) if rows else ["vm"], out)
         print(f"\nTotal: {result.total_cost} {result.currency}", file=out)
         for vm_bill in result.vms:

@@ -209,6 +209,11 @@ class VMBill:
     def total_cost(self) -> float:
         return round(sum(self.cost.values()), 6)
 
+    @property
+    def unknown_hours(self) -> float:
+        """Hours with no known power state (billed as the last known one)."""
+        return sum(u.end - u.start for u in self.unknown) / 3600
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "vm": self.vm,
@@ -222,7 +227,7 @@ class VMBill:
             "cost": self.cost,
             "total_cost": self.total_cost,
             "unknown_readings": [u.as_dict() for u in self.unknown],
-            "unknown_hours": sum(u.end - u.start for u in self.unknown) / 3600,
+            "unknown_hours": self.unknown_hours,
         }
 
 
@@ -282,7 +287,8 @@ class Bill:
             "vms": [v.as_dict() for v in self.vms],
             "cost": self.cost,
             "total_cost": self.total_cost,
-            "unknown_readings": sum(len(v.unknown) for v in self.vms),
+            "unknown_spans": sum(len(v.unknown) for v in self.vms),
+            "unknown_hours": sum(v.unknown_hours for v in self.vms),
             "notes": list(self.notes),
             "inventory": self.inventory,
             "not_in_inventory": list(self.not_in_inventory),

@@ -241,6 +241,28 @@ def _start_path(state: VMState, params: Mapping[str, Any]) -> tuple[Phase, ...]:
     return (_ph(power="starting"),)
 
 
+#: Update parameters that resize the VM (the hibernation plugin reads the same names).
+RESIZE_PARAMS = ("size", "vm_size")
+
+
+def _update_path(state: VMState, params: Mapping[str, Any]) -> tuple[Phase, ...]:
+    """An update; a resize of a running VM restarts it.
+
+    Azure's "Resize a virtual machine" page (learn.microsoft.com/azure/virtual-machines/sizes/
+    resize-vm, ms.date 01/31/2024): "If the virtual machine is currently running, changing its
+    size will cause it to restart." The restart's power path is the restart operation's
+    (stopping -> starting), then running while the update completes: vmlife's model. A size
+    given to a stopped or deallocated VM changes no power state.
+    """
+    if state.power == "running" and any(params.get(k) for k in RESIZE_PARAMS):
+        return (
+            _ph(power="stopping"),
+            _ph(power="starting"),
+            Phase({"power": "running"}, key="updating"),
+        )
+    return (Phase({}, key="updating"),)
+
+
 RUNNING_DONE = {"provisioning": "succeeded", "power": "running"}
 AL = "Microsoft.Compute/virtualMachines"
 
@@ -314,13 +336,21 @@ OPERATIONS = (
     ),
     Operation(
         "update",
-        (Phase({}, key="updating"),),
+        _update_path,
         sources=frozenset({"running", "stopped", "deallocated"}),
         final={"provisioning": "succeeded"},
         stores_params=True,
         activity_log=(f"{AL}/write",),
+        keeps_host=True,
         description="Update the VM's model (size, capabilities, tags); the power state is "
-        "unchanged. Keyword parameters become VM attributes.",
+        "unchanged, except that resizing a running VM (size=...) restarts it. Keyword "
+        "parameters become VM attributes.",
+        note="Resize: 'If the virtual machine is currently running, changing its size will "
+        "cause it to restart' (Azure's 'Resize a virtual machine' page, 01/31/2024). The "
+        "restart bills as running, like a restart (vmlife's choice: the resize is not a "
+        "deallocation; one that needs a new hardware cluster must be deallocated first, which "
+        "the log shows as its own operation). The Activity Log's write event says nothing vmlife "
+        "reads about the new size, so a replayed write is an update without a restart.",
     ),
     Operation(
         "reapply",

@@ -41,7 +41,8 @@ README "Billing that holds on real histories"):
 * A restart keeps compute (and licence) billed in every edition: the VM never leaves its host,
   so its Stopping and Starting phases bill as the running state it started from. Under draft,
   2018-08 and lifecycle, where Starting is "Not billed", this differs from billing each phase by
-  its row: a reboot is one compute run, floored once.
+  its row: a reboot is one compute run, floored once. Resizing a running VM restarts it
+  (Azure's "Resize a virtual machine" page) and is held the same way.
 """
 
 from __future__ import annotations
