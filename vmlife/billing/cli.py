@@ -263,7 +263,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--strict", action="store_true",
                    help="treat input anomalies as errors")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--start", help="bill from this time (ISO 8601)")
+    p.add_argument("--start", help="bill from this time (ISO 8601); an Activity Log VM's state "
+                   "before its first event (inferred or --initial) holds from here")
     p.add_argument("--end", help="bill until this time (ISO 8601); also closes the last state")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the bill as JSON")
