@@ -168,7 +168,8 @@ PALETTE: dict[str, CategoryStyle] = {
         ),
         CategoryStyle(
             UNKNOWN, "#BBBBBB", "xx", "dotted", False,
-            "unknown: no rule or no reading; vmlife bills no compute or licence",
+            "unknown: no rule (no compute or licence) or no power reading (billed as the last "
+            "known)",
         ),
         CategoryStyle(
             AS_POWER, "#FFFFFF", "", "solid", False, "billed as the power state it occurs with",
