@@ -53,8 +53,11 @@ pytest: sysdeps $(STAMP) ## the test suite only
 azure-test: $(STAMP) ## only the tests that drive the Azure SDK against the local replay
 	$(PY) -m pytest -m azure tests/azure
 
+# A kernel's first start in a fresh virtualenv compiles every module it imports; on a busy
+# CI machine that exceeds nbval's 60 s default, so the startup allowance is generous.
 NBVAL := $(PY) -m pytest -p no:cacheprovider -o testpaths=notebooks --nbval \
-	--nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+	--nbval-current-env --nbval-kernel-startup-timeout=300 \
+	--nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
 notebooks-test: sysdeps $(STAMP) ## run every notebook with nbval (stable outputs checked exactly)
 	$(NBVAL)
