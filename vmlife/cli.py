@@ -202,6 +202,16 @@ def cmd_plugins(args: argparse.Namespace, out: TextIO) -> int:
     return code
 
 
+def cmd_new_plugin(args: argparse.Namespace, out: TextIO) -> int:
+    from .scaffold import names_for, new_plugin
+
+    root = new_plugin(args.name, args.dir)
+    n = names_for(args.name)
+    say(f"Wrote {root}: the {n.distribution} package, entry point {n.entry_point!r}.", out)
+    say(f"Next: pip install -e '{root}[test]' && python -m pytest {root}", out)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
     from .io.instance_view import read_instance_views_file
     from .lifecycle import lifecycle
@@ -331,6 +341,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--strict", action="store_true",
                    help="with --check: notices (billing overrides) fail too")
     s.set_defaults(func=cmd_plugins)
+
+    s = sub.add_parser(
+        "new-plugin",
+        help="write a new plugin package to start from (installable, with passing tests)",
+        description="Write vmlife-NAME/ into DIR: a pyproject.toml with the entry point and a "
+        "vmlife dependency, a module with one commented example per hook, tests (one per "
+        "hook, with the bare_core fixture) that pass as written, and a README. Then: "
+        "pip install -e 'vmlife-NAME[test]' && python -m pytest vmlife-NAME. An existing "
+        "folder is never overwritten.",
+    )
+    s.add_argument("name", help="the plugin's name: lower-case words joined by - or _ "
+                   "(e.g. demo, night-shift); the package is vmlife-NAME")
+    s.add_argument("--dir", default=".", metavar="D",
+                   help="the folder to write the package in (default: the current folder)")
+    s.set_defaults(func=cmd_new_plugin)
 
     s = sub.add_parser(
         "status",
