@@ -337,3 +337,13 @@ def test_inventory_names_vms_and_tells_a_size_change_from_the_meter() -> None:
                       "--json", "--quiet")
     assert code == 0
     assert {r["vm"] for r in json.loads(text)["rows"]} == set(HAND)
+
+
+def test_readme_shows_the_commands_real_output() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    code, text = _run("reconcile", LOG, "--costs", EA, "--quiet")
+    assert code == 0
+    for line in text.splitlines()[2:8]:  # the table, its explanations cut as the README does
+        shown = line[:101].rstrip()
+        assert shown.split("likely")[0].rstrip() in readme, shown
+    assert "Total: modelled 24.00 h, charged 49.00 h, difference +25.00 h; 2 of 4 rows" in text

@@ -45,7 +45,7 @@ def test_bars_per_day_sum_the_vms_or_show_one() -> None:
     ax = Figure().add_subplot()
     plot_reconciliation(REC, vm="win-ahb", ax=ax)
     assert list(_bars(ax).values()) == [[8.0], [9.0]]
-    assert "(win-ahb)" in ax.get_title() and "8.00 h vs 9.00 h" in ax.get_title()
+    assert "(win-ahb)" in ax.get_title("left") and "8.00 h vs 9.00 h" in ax.get_title("left")
 
 
 def test_bad_arguments_say_what_is_allowed() -> None:

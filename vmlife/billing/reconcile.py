@@ -550,13 +550,14 @@ def cmd_reconcile(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     print(f"Modelled (edition {rec.edition}, per {rec.granularity}) vs charged compute hours, "
           f"{iso(rec.start) or '?'} to {iso(rec.end) or '?'}:\n", file=out)
-    table([(r["vm"], r["date"], r["modelled_hours"], r["charged_hours"],
-            r["difference_hours"], r["explanation"] or "matches") for r in rec.rows],
+    table([(r["vm"], r["date"], f"{r['modelled_hours']:.2f}", f"{r['charged_hours']:.2f}",
+            f"{r['difference_hours']:+.2f}", r["explanation"] or "matches") for r in rec.rows],
           ("vm", "date", "modelled h", "charged h", "difference h", "likely cause"), out)
     t = rec.totals
-    print(f"\nTotal: modelled {t['modelled_hours']} h, charged {t['charged_hours']} h, "
-          f"difference {t['difference_hours']} h; {len(rec.mismatches)} of {len(rec.rows)} "
-          f"rows differ by more than a minute.", file=out)
+    print(f"\nTotal: modelled {t['modelled_hours']:.2f} h, charged {t['charged_hours']:.2f} h, "
+          f"difference {t['difference_hours']:+.2f} h; {len(rec.mismatches)} of "
+          f"{len(rec.rows)} rows differ by more than a minute (--json for every digit).",
+          file=out)
     for e in rec.export_only:
         days = f"{e['days']} day" + ("s" if e["days"] != 1 else "")
         say(f"In the export only: {e['vm']} ({e['resource_id']}), {e['charged_hours']} h "

@@ -97,9 +97,11 @@ def plot_reconciliation(
     modelled = sum(g[1] for g in groups)
     charged = sum(g[2] for g in groups)
     who = f" ({mpl_text(vm)})" if vm else ""
-    ax.set_title(f"Modelled vs charged{who}, edition {mpl_text(rec.edition)}: "
-                 f"{modelled:.2f} h vs {charged:.2f} h", fontsize=10)
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    ax.set_title(f"Modelled vs charged{who}, edition {mpl_text(rec.edition)}:\n"
+                 f"{modelled:.2f} h vs {charged:.2f} h", fontsize=10, loc="left")
+    # above the bars, right of the title, so no difference label is hidden
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8,
+              frameon=False)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     return ax
