@@ -347,3 +347,21 @@ def test_readme_shows_the_commands_real_output() -> None:
         shown = line[:101].rstrip()
         assert shown.split("likely")[0].rstrip() in readme, shown
     assert "Total: modelled 24.00 h, charged 49.00 h, difference +25.00 h; 2 of 4 rows" in text
+
+
+def test_a_pull_folder_is_read_with_its_own_inventory(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "pulled"
+    folder.mkdir()
+    shutil.copy(LOG, folder / "activity_log.json")
+    shutil.copy(INVENTORY, folder / "inventory.json")
+    data = _write_ea([("03/04/2024", _rid("win-ahb").upper(), "D8s v5", 9.0, "On Demand")])
+    rec = reconciliation(str(folder), data)
+    ahb = next(r for r in rec.rows if r["vm"] == "win-ahb")
+    assert "the inventory says Standard_D4s_v5" in ahb["explanation"]
+    costs = tmp_path / "costs.csv"
+    costs.write_bytes(data)
+    code, text = _run("reconcile", str(folder), "--costs", str(costs), "--json", "--quiet")
+    assert code == 0
+    assert {r["vm"] for r in json.loads(text)["rows"]} == {"win-ahb", "win-payg", "spot-1"}

@@ -228,20 +228,26 @@ def daily_compute_hours(result: Bill) -> dict[str, dict[str, float]]:
 
 def _timelines(
     history: Any, strict: bool, quiet: bool, start: float | None, inventory: Inventory | None
-) -> tuple[list[Timeline], str, list[str], dict[str, dict[str, Any]]]:
-    """Timelines, source name, notes and the state assumed before each VM's first event."""
+) -> tuple[list[Timeline], str, list[str], dict[str, dict[str, Any]], Inventory | None]:
+    """Timelines, source name, notes, the state assumed before each VM's first event, and the
+    inventory (a pull folder's own, unless one was given)."""
+    from ..io.folder import is_pull_folder, read_folder_input
     from ..io.history import Reconstruction, read_input
     from ..timeline import Timeline
 
     if isinstance(history, Timeline):
-        return [history], "<timelines>", [], {}
-    if isinstance(history, str):
+        return [history], "<timelines>", [], {}, inventory
+    if isinstance(history, str | os.PathLike) and is_pull_folder(history):
+        folder = read_folder_input(history, strict=strict, quiet=quiet, start=start,
+                                   inventory=inventory)
+        history, inventory = folder.history.require_usable(), folder.inventory
+    elif isinstance(history, str):
         history = read_input(history, strict=strict, quiet=quiet, start=start,
                              inventory=inventory).require_usable()
     if isinstance(history, Reconstruction):
         return (list(history.timelines), history.source, list(history.notes),
-                dict(history.initial))
-    return list(history), "<timelines>", [], {}
+                dict(history.initial), inventory)
+    return list(history), "<timelines>", [], {}, inventory
 
 
 def _inventory(
@@ -288,7 +294,8 @@ def reconciliation(
     """Compare modelled compute hours with a Cost Management export, per VM and UTC day.
 
     Args:
-        history: a path any ``vmlife bill`` input takes, a
+        history: a path any ``vmlife bill`` input takes (a folder ``vmlife pull`` wrote too:
+            its inventory is used unless ``inventory`` is given), a
             :class:`~vmlife.io.history.Reconstruction`, or timelines.
         costs: a path to (or the bytes of) an export, or a :class:`~vmlife.io.costs.CostExport`.
         inventory: an :class:`~vmlife.io.inventory.Inventory` or a path to one: names VMs
@@ -318,7 +325,7 @@ def reconciliation(
     if lo is not None and hi is not None and hi <= lo:
         raise InputError(f"the period is empty: end {iso(hi)} is not after start {iso(lo)}",
                          field="end")
-    timelines, source, notes, initial = _timelines(history, strict, quiet, lo, inv)
+    timelines, source, notes, initial, inv = _timelines(history, strict, quiet, lo, inv)
     # Hours, not money: every VM is metered at one price row, so no VM fails on a missing price.
     result = bill(timelines, edition=edition, granularity=granularity, start=lo, end=hi,
                   prices=_hours_only(), sku="hours", os="linux", priority="regular")
@@ -581,8 +588,9 @@ def add_commands(sub: Any) -> None:
         "day that differs gets its likely cause. Only Virtual Machines compute meters are "
         "compared; disk and network rows are counted and set aside.",
     )
-    p.add_argument("log", help="Activity Log (REST or export shape), snapshots or vmlife "
-                   "timeline file; - for standard input")
+    p.add_argument("log", help="Activity Log (REST or export shape), snapshots, vmlife timeline "
+                   "file, or a folder 'vmlife pull' wrote (its inventory is used); - for "
+                   "standard input")
     p.add_argument("--costs", required=True, metavar="EXPORT",
                    help="Cost Management export: cost details CSV (EA/MCA) or FOCUS CSV/Parquet")
     add_inventory_argument(p)

@@ -193,6 +193,9 @@ INK: dict[str, str] = {
     "grid": "#E0E0E0",
     "cluster": "#BBBBBB",  # the box around one axis in a whole-lifecycle diagram
     "paper": "#FFFFFF",
+    # reconciliation (vmlife.render.reconcile_plot): Okabe-Ito colours no category uses
+    "modelled": "#0072B2",  # blue: hours vmlife modelled
+    "charged": "#009E73",  # bluish green, hatched: hours a Cost Management export charged
 }
 
 #: CSS stripe patterns that draw each matplotlib hatch in HTML swatches.

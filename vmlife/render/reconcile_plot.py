@@ -19,17 +19,18 @@ from typing import TYPE_CHECKING, Any
 from ..billing.reconcile import TOLERANCE_HOURS, Reconciliation
 from ..errors import InputError
 from .escape import mpl_text
+from .palette import INK
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = ["SERIES", "plot_reconciliation"]
 
-#: Colour, hatch and legend wording of the two series, in one place (Okabe-Ito blue and
-#: orange; the hatch is the second cue that survives greyscale).
+#: Colour (from :data:`vmlife.render.palette.INK`), hatch and legend wording of the two
+#: series; the hatch is the second cue that survives greyscale.
 SERIES: dict[str, dict[str, Any]] = {
-    "modelled": {"colour": "#0072B2", "hatch": "", "label": "modelled by vmlife"},
-    "charged": {"colour": "#E69F00", "hatch": "//", "label": "charged (export)"},
+    "modelled": {"colour": INK["modelled"], "hatch": "", "label": "modelled by vmlife"},
+    "charged": {"colour": INK["charged"], "hatch": "//", "label": "charged (export)"},
 }
 
 
@@ -80,14 +81,14 @@ def plot_reconciliation(
     for i, name in enumerate(("modelled", "charged")):
         style = SERIES[name]
         ax.bar([x + (i - 0.5) * width for x in xs], [g[1 + i] for g in groups], width,
-               color=style["colour"], hatch=style["hatch"], edgecolor="#333333",
+               color=style["colour"], hatch=style["hatch"], edgecolor=INK["border"],
                linewidth=0.6, label=style["label"])
     top = max([max(m, c) for _, m, c in groups] + [1.0])
     for x, (_, m, c) in zip(xs, groups, strict=True):
         diff = c - m
         if abs(diff) > TOLERANCE_HOURS:
             ax.annotate(f"{diff:+.2f} h", (x, max(m, c) + top * 0.03), ha="center",
-                        fontsize=8, color="#8a1c1c")
+                        fontsize=8, color=INK["changed"])
     ax.set_xticks(xs, [mpl_text(g[0]) for g in groups],
                   rotation=30 if len(groups) > 6 else 0, ha="right" if len(groups) > 6 else
                   "center")
@@ -102,6 +103,6 @@ def plot_reconciliation(
     # above the bars, right of the title, so no difference label is hidden
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8,
               frameon=False)
-    ax.grid(axis="y", alpha=0.3)
+    ax.grid(axis="y", color=INK["grid"])
     ax.set_axisbelow(True)
     return ax
