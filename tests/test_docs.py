@@ -30,6 +30,32 @@ def test_readme_python_examples_run(index: int) -> None:
     exec(compile(python_blocks(README)[index], f"README.md[block {index}]", "exec"), {})
 
 
+GUIDE = (ROOT / "plugins" / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("index", range(len(python_blocks(GUIDE))))
+def test_plugin_guide_python_examples_run(index: int) -> None:
+    exec(compile(python_blocks(GUIDE)[index], f"plugins/README.md[block {index}]", "exec"), {})
+
+
+def test_plugin_guide_lists_every_field_of_what_a_plugin_registers() -> None:
+    import dataclasses
+
+    from vmlife import Axis, Operation, Phase, State
+    from vmlife.billing import BillingRules, Rule
+
+    for cls in (Axis, State, Phase, Operation, Rule, BillingRules):
+        if cls in (Rule, BillingRules):  # one section for both
+            section = GUIDE.split("### `Rule(", 1)[1].split("\n## ", 1)[0]
+        else:
+            section = GUIDE.split(f"### `{cls.__name__}(", 1)[1].split("\n### ", 1)[0]
+        for f in dataclasses.fields(cls):
+            if f.name == "plugin":
+                continue  # filled in by vmlife
+            assert f"`{f.name}`" in section or f"`{cls.__name__}.{f.name}`" in section, (
+                f"{cls.__name__}.{f.name} is not in the guide")
+
+
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_is_documented_with_its_exact_signature(hook: str) -> None:
     assert f"### `{hook}`" in README

@@ -193,7 +193,8 @@ def test_plugin_axis_follows_adjust_operation_and_every_pseudo_node_has_an_edge(
     lock_edges = {(g.node(e.source).key, g.node(e.target).key): e.operations
                   for e in g.edges if g.node(e.source).axis == "lock"}
     assert lock_edges[("lock:start", "lock.locked")] == ("lock",)
-    leaving = lock_edges[("lock.locked", "lock:end")]
+    # leaving the lock axis goes back to its one "no lock state" node: the VM is not deleted
+    leaving = lock_edges[("lock.locked", "lock:start")]
     assert {"power_off", "deallocate", "delete"} <= set(leaving) and "lock" not in leaving
     assert all(e.source != e.target for e in g.edges if g.node(e.source).axis != "power")
     cluster = next(c for c in g.clusters if c.axis == "lock")

@@ -190,7 +190,7 @@ def _field_problem(op: Operation) -> str:
     if not _is_assignment(op.final):
         return (f"field 'final' {op.final!r}: expected a mapping of axis -> state id (or None "
                 f"to clear the axis)")
-    for name in ("creates", "deletes", "stores_params"):
+    for name in ("creates", "deletes", "stores_params", "keeps_host"):
         if not isinstance(getattr(op, name), bool):
             return f"field {name!r} {getattr(op, name)!r}: expected True or False"
     if op.kind not in _KINDS:

@@ -106,7 +106,8 @@ object.
 
 What the Activity Log cannot show: a shutdown from inside the guest OS (the VM ends Stopped
 and keeps billing compute) is not logged; and a hibernation is a deallocate with
-``hibernate=true`` whose parameter the log may not carry. Every result says so in its notes.
+``hibernate=true`` whose parameter the log may not carry. Every result says so in its notes
+(the hibernation note only when a plugin registers the ``hibernation`` axis).
 
 Example:
     >>> from vmlife.io.activity_log import read_activity_log
@@ -313,7 +314,9 @@ def read_activity_log(
     initial_for = _initial_resolver(initial, lc)
     ops = operation_map(lc)
     result = Reconstruction(src, "activity_log", format)
-    result.notes[:] = [GUEST_SHUTDOWN_NOTE, HIBERNATION_NOTE]
+    result.notes[:] = [GUEST_SHUTDOWN_NOTE]
+    if "hibernation" in lc.axes:  # only said where hibernation is modelled at all
+        result.notes.append(HIBERNATION_NOTE)
     reader = _Reader(src, format, ops, strict, result)
     with _gc_paused():
         for raw in iter_records(source, name=src, quiet=quiet):

@@ -20,19 +20,6 @@ STYLE = INK
 _WRAP = 26  # characters per line of an edge label
 
 
-def _wrap(parts: tuple[str, ...]) -> list[str]:
-    """Pack comma-separated parts into lines of about ``_WRAP`` characters."""
-    lines: list[str] = []
-    for part in parts:
-        if lines and len(lines[-1]) + 2 + len(part) <= _WRAP:
-            lines[-1] += ", " + part
-        else:
-            if lines:
-                lines[-1] += ","
-            lines.append(part)
-    return lines
-
-
 def _node_label(n: Node, diff: tuple[str, str] | None) -> str:
     name = f"<I>{dot_html(n.name)}</I>" if n.transitional else dot_html(n.name)
     rows = [f"<B>{name}</B>"]
@@ -57,14 +44,14 @@ def _node(n: Node, diff: tuple[str, str] | None) -> str:
         attrs = [
             f'shape=circle, style=filled, fillcolor="{STYLE["pseudo"]}", color="{STYLE["pseudo"]}"',
             'label="", width=0.2, height=0.2, fixedsize=true',
-            'tooltip="no VM yet"',
+            f"tooltip={dot_string(n.display or 'no VM yet')}",
         ]
     elif n.kind == "end":
         attrs = [
             f'shape=doublecircle, style=filled, fillcolor="{STYLE["pseudo"]}", '
             f'color="{STYLE["pseudo"]}"',
             'label="", width=0.14, height=0.14, fixedsize=true',
-            'tooltip="deleted"',
+            f"tooltip={dot_string(n.display or 'deleted')}",
         ]
     elif n.kind == "any":
         attrs = [
@@ -87,15 +74,34 @@ def _node(n: Node, diff: tuple[str, str] | None) -> str:
     return f"    {n.id} [{', '.join(attrs)}];"
 
 
+def _edge_label(e: Edge) -> str:
+    """The label's HTML: a plugin's operations in the plugin colour, one by one when the edge
+    mixes them with vmlife's own (the whole label when every operation is a plugin's)."""
+    mixed = any(e.plugins) and not all(e.plugins)
+    plugins = e.plugins or ("",) * len(e.labels)
+    lines: list[list[str]] = []
+    widths: list[int] = []
+    for text, plugin in zip(e.labels, plugins, strict=True):
+        html = dot_html(text)
+        if mixed and plugin:
+            html = f'<FONT COLOR="{STYLE["plugin"]}">{html}</FONT>'
+        if lines and widths[-1] + 2 + len(text) <= _WRAP:
+            lines[-1].append(html)
+            widths[-1] += 2 + len(text)
+        else:
+            lines.append([html])
+            widths.append(len(text))
+    return ",<BR/>".join(", ".join(line) for line in lines)
+
+
 def _edge(e: Edge) -> str:
-    label = "<BR/>".join(dot_html(line) for line in _wrap(e.labels))
-    attrs = [f"label=<{label}>"]
+    attrs = [f"label=<{_edge_label(e)}>"]
     if e.kind == "failure":
         c = STYLE["failure"]
         attrs.append(f'style=dashed, color="{c}", fontcolor="{c}"')
     elif e.kind == "guest":
         attrs.append("style=dotted")
-    if any(e.plugins):
+    if e.plugins and all(e.plugins):
         attrs.append(f'fontcolor="{STYLE["plugin"]}"')
     return f"    {e.source} -> {e.target} [{', '.join(attrs)}];"
 

@@ -78,11 +78,13 @@ class Node:
 
     Attributes:
         id: a safe identifier (letters, digits, underscores), unique in the graph.
-        kind: "state", or a pseudo-node: "start" (no VM yet / entering the axis), "end" (VM
-            deleted / leaving the axis), "any" (any state of the axis).
+        kind: "state", or a pseudo-node: "start" (no VM yet; on an axis other than power and
+            provisioning, no state on that axis, entered and left), "end" (VM deleted), "any"
+            (any state of the axis).
         axis: the axis the node belongs to.
         name: the state id (empty for pseudo-nodes).
-        display: Azure's displayStatus text (empty for pseudo-nodes).
+        display: Azure's displayStatus text; for a pseudo-node, what it stands for ("no VM
+            yet", "no Hibernation state", "deleted").
         transitional: True for states that exist only while an operation runs.
         category: the billing category (one of :data:`CATEGORIES`, or "as its power state";
             empty for pseudo-nodes).
@@ -474,6 +476,7 @@ def build_graph(
                     used_pseudo[kind],
                     kind,
                     axis_id,
+                    display=_pseudo_text(kind, axis_id, axis.title),
                     highlighted=f":{kind}" in hl,
                 )
         ordered = [pseudo[k] for k in ("start", "any") if k in pseudo]
@@ -530,6 +533,19 @@ def build_graph(
     )
 
 
+#: The axes whose "no state" means "no VM": a VM exists exactly while they have a state.
+_VM_AXES = ("power", "provisioning")
+
+
+def _pseudo_text(kind: str, axis: str, title: str) -> str:
+    """What a pseudo-node stands for, in words (DOT tooltips)."""
+    if kind == "any":
+        return "from any state of this axis"
+    if axis in _VM_AXES:
+        return "no VM yet" if kind == "start" else "deleted"
+    return f"no {title or axis} state"
+
+
 def _axis_edges(
     lc: Lifecycle,
     axis: str,
@@ -556,6 +572,9 @@ def _axis_edges(
     by_op: dict[str, list[_Walk]] = {}
     for w in walks:
         by_op.setdefault(w.op.id, []).append(w)
+    # On the VM axes, no state before is "no VM yet" and after is "deleted". On any other
+    # axis (OS provisioning, a plugin's) no state is one condition, entered and left: one node.
+    vm_axis = axis in _VM_AXES
     for op_id, op_walks in by_op.items():
         op = lc.operations[op_id]
         projections = [_project(w.states, axis) for w in op_walks]
@@ -578,7 +597,7 @@ def _axis_edges(
             prev_id: str | None = None
             for i, v in enumerate(proj):
                 if v is None:
-                    cur_id = pid("start") if i == 0 else pid("end")
+                    cur_id = pid("start") if i == 0 or not vm_axis else pid("end")
                 else:
                     cur_id = state_ids[v]
                     if prev_id is not None and prev_id == pseudo.get("end"):
