@@ -75,16 +75,9 @@ def _call_impls(
         try:
             try:
                 result = function(**{k: kwargs[k] for k in argnames})
-            except DefinitionError as exc:
-                if _names_a_plugin(exc, plugin_name):
-                    raise  # vmlife's own, from a register callback: it names the plugin
-                raise PluginError(
-                    f"plugin {plugin_name!r} raised in hook {hook_name}: "
-                    f"{type(exc).__name__}: {exc}",
-                    plugin=plugin_name,
-                    hook=hook_name,
-                ) from exc
             except Exception as exc:
+                if isinstance(exc, DefinitionError) and _names_a_plugin(exc, plugin_name):
+                    raise  # vmlife's own, from a register callback: it names the plugin
                 raise PluginError(
                     f"plugin {plugin_name!r} raised in hook {hook_name}: "
                     f"{type(exc).__name__}: {exc}",
