@@ -192,3 +192,27 @@ def test_the_module_runs_as_the_command(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "vmlife", "pull", "--help"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "--subscription" in done.stdout
+
+
+def test_reconcile_of_a_pulled_folder_finds_the_day_the_log_cannot_explain(
+        replay: Replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timezone
+
+    from .replay import focus_costs
+
+    for key, value in _env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "pulled"
+    assert main([*_pull_args(replay, out, tmp_path / "cache"), "--quiet"],
+                out=io.StringIO()) == 0
+    costs = tmp_path / "costs_focus.csv"
+    costs.write_text(focus_costs(SUBSCRIPTION, replay.now), encoding="utf-8")
+    buf = io.StringIO()
+    assert main(["reconcile", str(out), "--costs", str(costs), "--json"], out=buf) == 0
+    rec = json.loads(buf.getvalue())
+    three_days_ago = datetime.fromtimestamp(replay.now - replay.now % 86400 - 3 * 86400,
+                                            tz=timezone.utc).strftime("%Y-%m-%d")
+    differ = [(r["vm"], r["date"], r["difference_hours"]) for r in rec["rows"]
+              if abs(r["difference_hours"]) > 0.02]
+    assert differ == [("web-1", three_days_ago, pytest.approx(2.0, abs=0.05))]
+    assert {r["vm"] for r in rec["rows"]} == {"web-1", "win-2", "spot-3"}
