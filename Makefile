@@ -63,7 +63,11 @@ notebooks-test: sysdeps $(STAMP) ## run every notebook with nbval (stable output
 	$(NBVAL)
 
 notebooks: $(STAMP) ## re-execute the notebooks in place (refreshes their stored outputs)
-	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+	@info=$$(mktemp -d)/replay.json; \
+	$(PY) -m tests.azure.replay --info $$info & pid=$$!; \
+	for i in $$(seq 100); do test -s $$info && break; sleep 0.2; done; \
+	VMLIFE_AZURE_REPLAY=$$info $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+	  --inplace notebooks/*.ipynb; rc=$$?; kill $$pid; exit $$rc
 
 lab: $(STAMP) ## open JupyterLab on the notebooks (127.0.0.1 only)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
