@@ -192,8 +192,9 @@ def bill_events(
     initial: str | None = None,
     strict: bool = False,
     inventory: Inventory | None = None,
+    shuffle: bool = False,
     **bill_kw: Any,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Any:
     """Bill Activity Log events (or polled snapshots) of many VMs in one call.
 
     The events are replayed into timelines by :func:`vmlife.io.history.read_history` (the
@@ -212,11 +213,30 @@ def bill_events(
             events replay, and price it. VMs it does not list are in
             ``df.attrs["not_in_inventory"]``, priced by
             :data:`vmlife.billing.meter.FALLBACK`.
+        shuffle: for a Dask DataFrame only: first move each VM's events into one partition
+            (``ddf.shuffle`` on the lower-cased resource id).
         **bill_kw: as for :func:`bill_frame` (edition, prices, granularity, start, end, ...).
+
+    **Beyond one machine.** ``events`` may be a Dask DataFrame of Activity Log events (say
+    ``dd.read_json("log/*.jsonl", lines=True)`` or ``dd.read_parquet("log/")``) whose
+    partitions each hold *all* the events of the VMs they have, as shards written per VM are
+    (``shuffle=True`` arranges it otherwise). Read them with Dask's
+    ``dataframe.convert-string`` option off, or Dask turns nested fields (``properties``) into
+    text (an :class:`~vmlife.errors.InputError` says so). Each partition is then read, replayed
+    and billed
+    where it lives, and the result is a lazy Dask DataFrame with :func:`bill_frame`'s columns
+    whose ``.compute()`` equals the one-process result (rows in partition order; the
+    anomalies and notes, which do not travel through Dask, are not attached). Give ``end=``
+    (and ``start=``) so that every partition bills the same period.
     """
     import pandas as pd
 
     from ..io.history import read_history
+
+    if _is_dask_frame(events):
+        return _bill_events_dask(events, shuffle, dict(format=format, initial=initial,
+                                                       strict=strict, inventory=inventory,
+                                                       **bill_kw))
 
     source: Any = events
     if isinstance(events, pd.DataFrame):
@@ -237,12 +257,79 @@ def bill_events(
     return out
 
 
+def _is_dask_frame(obj: Any) -> bool:
+    """True for a Dask DataFrame (without importing Dask when it is not loaded)."""
+    import sys
+
+    dd = sys.modules.get("dask.dataframe")
+    return dd is not None and isinstance(obj, dd.DataFrame)
+
+
+#: The columns that name an event's resource, in the shapes the Activity Log reader takes.
+_RESOURCE_COLUMNS = ("resourceId", "_ResourceId", "ResourceId")
+
+
+def _bill_events_dask(ddf: Any, shuffle: bool, kwargs: dict[str, Any]) -> Any:
+    """:func:`bill_events` on each partition of a Dask DataFrame of events (lazy)."""
+    import pandas as pd
+
+    nested = "properties"  # an object in every Activity Log shape (REST and export)
+    if (
+        nested in ddf.columns
+        and pd.api.types.is_string_dtype(ddf[nested].dtype)
+        and not pd.api.types.is_object_dtype(ddf[nested].dtype)
+    ):
+        raise InputError(
+            "Dask turned the nested fields of the events into text (its "
+            "'dataframe.convert-string' option), so they cannot be read: read or build the "
+            "frame inside `with dask.config.set({'dataframe.convert-string': False}):`",
+            source="<dask>", field=nested,
+        )
+    if shuffle:
+        column = next((c for c in _RESOURCE_COLUMNS if c in ddf.columns), None)
+        if column is None:
+            raise InputError(
+                f"cannot shuffle the events by VM: no column {' or '.join(_RESOURCE_COLUMNS)}",
+                source="<dask>", field="resourceId",
+            )
+        key = "_vmlife_vm"
+        ddf = ddf.assign(**{key: ddf[column].astype(str).str.strip().str.lower()})
+        ddf = ddf.shuffle(key).drop(columns=[key])
+    meta = pd.DataFrame({
+        "vm": pd.Series([], dtype=object), "component": pd.Series([], dtype=object),
+        "runs": pd.Series([], dtype="int64"), "seconds": pd.Series([], dtype="float64"),
+        "billed_seconds": pd.Series([], dtype="float64"),
+        "cost": pd.Series([], dtype="float64"),
+    })
+    return ddf.map_partitions(_bill_events_partition, kwargs, meta=meta)
+
+
+def _bill_events_partition(part: pd.DataFrame, kwargs: dict[str, Any]) -> pd.DataFrame:
+    """Bill one Dask partition of events (module level, so workers can unpickle it)."""
+    import pandas as pd
+
+    if part.empty:
+        return pd.DataFrame({c: [] for c in RESULT_COLUMNS})
+    out = bill_events(part, **kwargs)
+    out.attrs = {}  # attrs do not travel through Dask's concatenation
+    return out
+
+
 def _unflatten(record: dict[str, Any]) -> dict[str, Any]:
-    """``{"operationName.value": x}`` back to ``{"operationName": {"value": x}}``; NaN dropped."""
+    """``{"operationName.value": x}`` back to ``{"operationName": {"value": x}}``; NaN dropped;
+    timestamps (a reader that parsed the times) back to ISO 8601 text."""
+    from datetime import datetime, timezone
+
     out: dict[str, Any] = {}
     for key, value in record.items():
         if isinstance(value, float) and value != value:  # NaN from a ragged frame
             continue
+        if value is None or type(value).__name__ == "NaTType":
+            continue
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            value = value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
         node = out
         parts = str(key).split(".")
         for part in parts[:-1]:
