@@ -357,6 +357,14 @@ class _Reader:
         self.ids: dict[str, str] = {}  # resource key -> resource id as best written
         self.shapes: set[str] = set()
         self._intern: dict[str, str] = {}
+        # caches of answers that depend on one string only (a log repeats a few of them):
+        # operation name -> lower-cased name or _IGNORED; resource id -> resource key;
+        # (resultType, resultSignature) -> (status, sub-status); text -> stripped, lower-cased
+        self._op_names: dict[str, Any] = {}
+        self._keys: dict[str, str] = {}
+        self._results: dict[tuple[str | None, str | None], tuple[str, str | None]] = {}
+        self._lower: dict[str, str] = {}
+        self._settled: set[str] = set()  # resource keys whose best spelling is final
 
     def shape(self) -> str:
         if len(self.shapes) == 1:
@@ -377,7 +385,7 @@ class _Reader:
             self.anomaly(raw, raw.problem, None, None)
             return
         rec = raw.value
-        if not isinstance(rec, Mapping):
+        if type(rec) is not dict and not isinstance(rec, Mapping):
             self.anomaly(raw, f"expected an event object, got {_type(rec)}", None, None)
             return
         try:
@@ -392,8 +400,10 @@ class _Reader:
             return
         assert isinstance(parsed, tuple)
         shape, op, rid, status, t, corr, event_id, extra = parsed
-        key = _resource_key(rid)
-        key = self._intern.setdefault(key, key)
+        key = self._keys.get(rid)
+        if key is None:
+            key = _resource_key(rid)
+            key = self._keys[rid] = self._intern.setdefault(key, key)
         lowered = corr.lower()
         gkey = (key, corr if lowered == corr else lowered, op)
         group = self.groups.get(gkey)
@@ -404,9 +414,12 @@ class _Reader:
             self.counts.duplicates += 1
             return
         self.shapes.add(shape)
-        best = self.ids.get(key)
-        if best is None or (best.isupper() and not rid.isupper()):
-            self.ids[key] = rid.strip()
+        if key not in self._settled:
+            best = self.ids.get(key)
+            if best is None or (best.isupper() and not rid.isupper()):
+                best = self.ids[key] = rid.strip()
+            if not best.isupper():
+                self._settled.add(key)
         group.events.append((t, status, extra, event_id))
 
     def _parse(self, rec: Mapping[str, Any]) -> Any:
@@ -416,14 +429,20 @@ class _Reader:
         op_name = _named(rec, "operationName")
         if op_name is None:
             raise _Bad("operationName", "missing")
-        op = op_name.strip().lower()
-        if op not in self.ops:
+        op = self._op_names.get(op_name)
+        if op is None:
+            op = op_name.strip().lower()
+            op = self._op_names[op_name] = (
+                self._intern.setdefault(op, op) if op in self.ops else _IGNORED
+            )
+        if op is _IGNORED:
             return _IGNORED
-        op = self._intern.setdefault(op, op)
         rid = rec.get("resourceId")
         if rid is None:
             raise _Bad("resourceId", "missing")
-        if not isinstance(rid, str) or not rid.strip("/ "):
+        if (type(rid) is not str or rid not in self._keys) and (
+            not isinstance(rid, str) or not rid.strip("/ ")
+        ):
             raise _Bad("resourceId", f"expected a resource id as text, got {_type(rid)}")
         if shape == "rest":
             status_text = _named(rec, "status")
@@ -435,7 +454,14 @@ class _Reader:
             time_field = "eventTimestamp"
             sub = _named(rec, "subStatus")
         else:  # export, and AzureActivity rows translated to it
-            status, sub = _export_status(rec)
+            rkey = (rec.get("resultType"), rec.get("resultSignature"))
+            cacheable = type(rkey[0]) is str and (rkey[1] is None or type(rkey[1]) is str)
+            found = self._results.get(rkey) if cacheable else None
+            if found is None:
+                found = _export_status(rec)
+                if cacheable:
+                    self._results[rkey] = found
+            status, sub = found
             time_field = "time"
         t = _time(rec, time_field)
         corr = rec.get("correlationId")
@@ -447,11 +473,19 @@ class _Reader:
         if event_id is not None and not isinstance(event_id, str):
             raise _Bad("eventDataId", f"expected text, got {_type(event_id)}")
         props = rec.get("properties")
-        if not isinstance(props, Mapping):
+        if type(props) is not dict and not isinstance(props, Mapping):
             props = {}
         entity = props.get("entity")
-        if isinstance(entity, str) and entity.strip().lower() == rid.strip().lower():
-            rid = entity  # the export upper-cases resourceId; entity keeps the real case
+        if type(entity) is str:
+            lower = self._lower
+            ent = lower.get(entity)
+            if ent is None:
+                ent = lower[entity] = entity.strip().lower()
+            low = lower.get(rid)
+            if low is None:
+                low = lower[rid] = rid.strip().lower()
+            if ent == low:
+                rid = entity  # the export upper-cases resourceId; entity keeps the real case
         extra: Any = None
         if status == FAILED:
             extra = _error_code(props, sub)
@@ -888,7 +922,7 @@ def _replay(
                 counts.used += len(group.events)
                 if vm.noted_operations > before:
                     counts.guard_noted += len(group.events)
-            timelines.append(_compact(vm.timeline, shared))
+            timelines.append(_compact(vm, shared))
     timelines.sort(key=lambda t: (t.vm.lower(), t.vm))
     result.timelines = timelines
     if missing:
@@ -901,16 +935,15 @@ def _time_of(event: tuple[float, str, Any, str | None]) -> float:
     return event[0]
 
 
-def _compact(tl: Timeline, shared: dict[VMState, VMState]) -> Timeline:
-    """The same timeline with equal states as one object (a long log repeats a few states)."""
-    steps = list(tl)
+def _compact(vm: VM, shared: dict[VMState, VMState]) -> Timeline:
+    """The VM's timeline with equal states as one object (a long log repeats a few states)."""
     return Timeline(
-        tl.vm,
-        [s.start for s in steps],
-        [shared.setdefault(s.state, s.state) for s in steps],
-        [s.operation for s in steps],
-        attributes=tl.attributes,
-        notes=tl.notes,
+        vm.name,
+        vm._starts,
+        [shared.setdefault(s, s) for s in vm._states],
+        vm._ops,
+        attributes=vm.attributes,
+        notes=vm._notes,
     )
 
 
