@@ -99,8 +99,9 @@ How the history is rebuilt
 Counts reconcile: ``read = used + duplicates + anomalies + ignored``. An anomaly covering an
 operation counts all of its records.
 
-Speed and memory: about 36,000 events a second and 300 MB for a million events on the project
-machine (``benchmarks/activity_log_1m.py``). Python's cyclic garbage collector is paused while
+Speed and memory for a million events, against merely ``json.loads``-ing the same lines, are
+measured by ``benchmarks/activity_log_1m.py`` (``benchmarks/RESULTS.md``). Python's cyclic
+garbage collector is paused while
 a log is read (see :func:`_gc_paused`), and equal states in the finished timelines share one
 object.
 
