@@ -1,4 +1,5 @@
-"""Test helpers for vmlife and its plugins' test suites (needs pytest; vmlife never imports it).
+"""Test helpers for vmlife and its plugins' test suites (needs pytest only: ``pip install
+'vmlife[testing]'``; vmlife never imports this module).
 
 Tests should not see whatever plugins happen to be pip-installed. In a ``conftest.py``::
 
