@@ -72,7 +72,11 @@ notebooks: $(STAMP) ## re-execute the notebooks in place (refreshes their stored
 lab: $(STAMP) ## open JupyterLab on the notebooks (127.0.0.1 only)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: lint typecheck pytest notebooks-test ## every check and test
+docs: sysdeps $(STAMP) ## build the docs site (Sphinx + MyST, warnings are errors) into out/docs
+	$(PY) -m sphinx -W --keep-going -b html -q docs out/docs
+	$(PY) docs/check_built.py out/docs
+
+test: lint typecheck pytest notebooks-test docs ## every check and test
 
 bench: $(STAMP) ## run every benchmark, write benchmarks/RESULTS.md (about 5 minutes)
 	$(PIP) install -e '.[bench]'

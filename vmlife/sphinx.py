@@ -116,6 +116,7 @@ def model_fingerprint() -> str:
 
     lc = lifecycle()
     h = hashlib.sha256(__version__.encode())
+    h.update(Path(__file__).read_bytes())  # this extension's own code
     for p in list_plugins():
         h.update(json.dumps(p.as_dict(), sort_keys=True, default=str).encode())
     for ed in sorted(lc.editions):
@@ -414,8 +415,10 @@ class BillDirective(_VmlifeDirective):
         if not Path(path).is_file():
             raise FileNotFoundError(f"no file {rel!r} (paths are relative to the page)")
         history = read_input(str(path), quiet=True).require_usable()
+        last = [t.last_change for t in history.timelines if t.last_change is not None]
         b = bill(history.timelines, edition=self.options.get("edition"),
-                 granularity=self.options.get("granularity", "minute"))
+                 granularity=self.options.get("granularity", "minute"),
+                 end=max(last) if last else None)
         rows = []
         for r in b.summary():
             rows.append((r["vm"], f"{r['compute_hours']:g}", f"{r['license_hours']:g}",
@@ -443,7 +446,7 @@ def _plot_png(b: Any, history: Any) -> bytes:
 
     fig = Figure(figsize=(10, 1.4 + 0.5 * len(history.timelines)), layout="constrained")
     plot_timeline(history.timelines, edition=b.edition, prices=b.prices,
-                  granularity=b.granularity, ax=fig.add_subplot())
+                  granularity=b.granularity, start=b.start, end=b.end, ax=fig.add_subplot())
     buf = io.BytesIO()
     # no date in the PNG's metadata: the same input gives the same bytes
     fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
@@ -483,7 +486,10 @@ figure.vmlife-diagram svg, figure.vmlife-plot img { max-width: 100%; height: aut
 figure.vmlife-diagram.align-center, figure.vmlife-plot.align-center { text-align: center; }
 figure.vmlife-diagram.align-right { text-align: right; }
 figure.vmlife-diagram figcaption { font-size: 0.9em; text-align: center; }
-table.vmlife-table td, table.vmlife-table th { vertical-align: top; }
+table.vmlife-table { font-size: 0.82em; }
+table.vmlife-table td, table.vmlife-table th { vertical-align: top; padding: 0.25em 0.5em; }
+table.vmlife-table td p { margin: 0; }
+table.vmlife-table td:last-child { min-width: 16em; }
 """
 
 

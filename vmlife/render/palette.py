@@ -1,4 +1,4 @@
-"""One visual language: the colour, the second cue and the legend wording of every billing
+r"""One visual language: the colour, the second cue and the legend wording of every billing
 category, and the few other colours the pictures use.
 
 Every picture vmlife draws (the state diagram as DOT, SVG, PNG and Mermaid; the matplotlib
@@ -13,7 +13,7 @@ category                     fill         hatch (mpl)  border (DOT, SVG)  meanin
 billed                       vermillion   none         thick, solid       compute and licence
 hardware only                orange       ``//``       thick, dashed      compute; the document
                                                                           says hardware only
-billed without licence       yellow       ``\\\\``     thick, dotted      compute; licences
+billed without licence       yellow       ``\\``       thick, dotted      compute; licences
                                                                           excluded
 licence only                 purple       ``||``       thin, dashed       licence, no compute
 not billed                   sky blue     ``..``       thin, solid        neither
