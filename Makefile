@@ -12,7 +12,7 @@ STAMP := $(VENV)/.vmlife-installed
 
 # Debian packages the tests use, as "command:package" pairs. Installed with apt-get when
 # missing and running as root; otherwise the pip fallbacks (graphviz-pure) are used.
-SYSDEPS := dot:graphviz chromium:chromium
+SYSDEPS := dot:graphviz chromium:chromium npm:npm
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -47,7 +47,15 @@ lint: $(STAMP) ## ruff
 typecheck: $(STAMP) ## mypy on vmlife/
 	$(VENV)/bin/mypy
 
-pytest: sysdeps $(STAMP) ## the test suite only
+# The mermaid npm package, loaded from disk by the Mermaid browser test (no network at run time).
+MERMAID_JS := out/node/node_modules/mermaid/dist/mermaid.min.js
+$(MERMAID_JS):
+	@command -v npm >/dev/null 2>&1 || { echo "note: no npm, the Mermaid browser test is skipped"; exit 0; }; \
+	npm install --prefix out/node --no-audit --no-fund --silent mermaid@11
+
+mermaid: sysdeps $(MERMAID_JS) ## install the mermaid npm package into out/node (for its browser test)
+
+pytest: sysdeps $(STAMP) mermaid ## the test suite only
 	$(PY) -m pytest
 
 azure-test: $(STAMP) ## only the tests that drive the Azure SDK against the local replay
