@@ -300,11 +300,13 @@ class StatesDirective(_VmlifeDirective):
                 notes = " ".join(x for x in (s.description, s.note) if x)
                 if s.plugin and not s.plugin.startswith("vmlife."):
                     notes = f"[{s.plugin}] {notes}".strip()
-                rows.append((s.axis, s.id, f"``{code}``", s.display, s.level,
-                             "transitional" if s.transitional else "stable",
-                             ", ".join(s.revisions) or "-", notes))
-        return [_table(("axis", "state", "status code", "displayStatus", "level", "kind",
-                        "revisions", "notes"), rows, "vmlife-states")]
+                kind = "transitional" if s.transitional else "stable"
+                if s.level != "Info":
+                    kind += f" (level {s.level})"
+                rows.append((s.axis, s.id, f"``{code}``", s.display, kind,
+                             " ".join(s.revisions) or "-", notes))
+        return [_table(("axis", "state", "status code", "displayStatus", "kind", "revisions",
+                        "notes"), rows, "vmlife-states")]
 
 
 def _path(lc: Lifecycle, op: Any) -> str:
@@ -489,7 +491,8 @@ figure.vmlife-diagram figcaption { font-size: 0.9em; text-align: center; }
 table.vmlife-table { font-size: 0.82em; }
 table.vmlife-table td, table.vmlife-table th { vertical-align: top; padding: 0.25em 0.5em; }
 table.vmlife-table td p { margin: 0; }
-table.vmlife-table td:last-child { min-width: 16em; }
+table.vmlife-table { width: 100%; }
+table.vmlife-table code { white-space: normal; overflow-wrap: anywhere; }
 """
 
 
