@@ -192,7 +192,10 @@ def _drive_explorer(page: Any, url: str, token: str, console_errors: list[str]) 
                 raise
     state = explorer.locator(".vmlife-state")
     state.filter(has_text="running").wait_for(timeout=60_000)
-    assert page.evaluate(HIGHLIGHTED_JS) == "s_power__running"
+    # the widget's views update one after another: wait for the diagram to catch up
+    page.wait_for_function(
+        f"() => ({HIGHLIGHTED_JS})() === 's_power__running'", timeout=30_000
+    )
     assert explorer.locator(".vmlife-op-start").is_disabled()
     explorer.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "explorer-before.png"))
