@@ -320,7 +320,26 @@ def focus_costs(sub: str, now: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _disk_price(region: str, tier: str, monthly: float) -> dict[str, Any]:
+    """A managed disk's monthly meter, as the Retail Prices API lists Premium SSD tiers."""
+    return {
+        "currencyCode": "USD", "tierMinimumUnits": 0.0, "retailPrice": monthly,
+        "unitPrice": monthly, "armRegionName": region,
+        "location": {"eastus": "US East", "westeurope": "EU West"}[region],
+        "effectiveStartDate": "2024-01-01T00:00:00Z",
+        "meterId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{region}{tier}")),
+        "meterName": f"{tier} Disk", "productId": "DZH318Z0BP04",
+        "skuId": "DZH318Z0BP04/0084", "availabilityId": None,
+        "productName": "Premium SSD Managed Disks", "skuName": tier,
+        "serviceName": "Storage", "serviceId": "DZH317F1HKN0", "serviceFamily": "Storage",
+        "unitOfMeasure": "1/Month", "type": "Consumption", "isPrimaryMeterRegion": True,
+        "armSkuName": f"Premium_SSD_Managed_Disk_{tier.split()[0]}",
+    }
+
+
 PRICES = [
+    _disk_price("eastus", "P4 LRS", 5.28),
+    _disk_price("westeurope", "P10 LRS", 21.68),
     _price("eastus", "Standard_D2s_v5", False, False, 0.096),
     _price("eastus", "Standard_D2s_v5", True, False, 0.188),
     _price("eastus", "Standard_D2s_v5", False, True, 0.0192),

@@ -60,6 +60,16 @@ def _pull_args(replay: Replay, out: Path, cache: Path, days: str = "7") -> list[
             "--ca-bundle", replay.ca_file, "--price-cache", str(cache)]
 
 
+def _pulled(replay: Replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run 'vmlife pull' in-process, credential from the fake az, into tmp_path/pulled."""
+    for key, value in _env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "pulled"
+    assert main([*_pull_args(replay, out, tmp_path / "cache"), "--quiet"],
+                out=io.StringIO()) == 0
+    return out
+
+
 def test_vmlife_pull_then_vmlife_report_of_the_folder(replay: Replay, tmp_path: Path) -> None:
     """The acceptance test: the installed command, DefaultAzureCredential, the replay."""
     out, cache, rep = tmp_path / "pulled", tmp_path / "cache", tmp_path / "report"
@@ -87,16 +97,12 @@ def test_vmlife_pull_then_vmlife_report_of_the_folder(replay: Replay, tmp_path: 
     page = (rep / "index.html").read_text(encoding="utf-8")
     for vm in FLEET:
         assert vm.name in page
-    assert "activity_log.json, inventory.json, 2 price files" in page
+    assert "activity_log.json, inventory.json, 4 price files" in page
 
 
 def test_bill_of_a_pulled_folder_uses_its_inventory_and_regional_prices(
         replay: Replay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in _env(tmp_path).items():
-        monkeypatch.setenv(key, value)
-    out = tmp_path / "pulled"
-    assert main([*_pull_args(replay, out, tmp_path / "cache"), "--quiet"],
-                out=io.StringIO()) == 0
+    out = _pulled(replay, tmp_path, monkeypatch)
     buf = io.StringIO()
     assert main(["bill", str(out), "--json"], out=buf) == 0
     data = json.loads(buf.getvalue())
@@ -106,6 +112,16 @@ def test_bill_of_a_pulled_folder_uses_its_inventory_and_regional_prices(
     # win-2: westeurope D4s_v5 Windows, running then stopped 72 h: 0.214 + licence 0.184
     assert vms["win-2"]["cost"]["compute"] == pytest.approx(72 * 0.214)
     assert vms["win-2"]["cost"]["license"] == pytest.approx(72 * (0.398 - 0.214))
+    # the OS disks are priced in their region from the pulled monthly meters (P10 for
+    # win-2's 127 GiB disk in westeurope, P4 for web-1's 30 GiB in eastus)
+    from vmlife.billing.prices import month_fraction
+    from vmlife.timeutil import to_epoch
+
+    pulled = json.loads((out / "pull.json").read_text(encoding="utf-8"))
+    months = month_fraction(to_epoch(pulled["start"]), to_epoch(pulled["end"]))
+    assert vms["win-2"]["cost"]["other"] == pytest.approx(21.68 * months, rel=1e-3)
+    assert vms["web-1"]["cost"]["other"] == pytest.approx(5.28 * months, rel=1e-3)
+    assert not any("has no price" in n for n in data["notes"])
     # spot-3: eastus D2s_v5 Spot at 0.0192, running from its creation to the pull
     spot = vms["spot-3"]
     assert (spot["sku"], spot["os"], spot["priority"]) == ("Standard_D2s_v5", "linux", "spot")
@@ -120,7 +136,7 @@ def test_pull_writes_what_it_says(replay: Replay, tmp_path: Path) -> None:
     result = pull(SUBSCRIPTION, days=7, out=tmp_path / "p", credential=StaticCredential(),
                   connection=conn, price_cache=tmp_path / "cache", progress=False)
     folder = read_folder(result.folder)
-    assert folder.inventory is not None and len(folder.prices) == 2
+    assert folder.inventory is not None and len(folder.prices) == 4
     assert sorted(result.files) == sorted(
         ["inventory.json", "activity_log.json", "pull.json",
          *(f"prices/{p.name}" for p in folder.prices)])
@@ -128,12 +144,21 @@ def test_pull_writes_what_it_says(replay: Replay, tmp_path: Path) -> None:
     assert len(log["value"]) == result.events == result.manifest["activity_log"]["events"]
     inv = json.loads(folder.inventory.read_text(encoding="utf-8"))
     assert [vm["name"] for vm in inv["value"]] == [vm.name for vm in FLEET]
-    # prices per region: only the sizes of that region's VMs were asked for
-    filters = sorted(s.query["$filter"].rsplit(" and ", 2)[1:] [0] + " " +
-                     s.query["$filter"].rsplit(" and ", 1)[1]
-                     for s in replay.routes("prices") if "$skip" not in s.query)
-    assert filters == ["armRegionName eq 'eastus' armSkuName eq 'Standard_D2s_v5'",
-                       "armRegionName eq 'westeurope' armSkuName eq 'Standard_D4s_v5'"]
+    # prices per region: only the sizes and disk tiers of that region's VMs were asked for
+    asked = sorted(s.query["$filter"].split(" and ", 2)[2] for s in replay.routes("prices")
+                   if "$skip" not in s.query)
+    assert asked == [
+        "armRegionName eq 'eastus' and armSkuName eq 'Standard_D2s_v5'",
+        "armRegionName eq 'eastus' and productName eq 'Premium SSD Managed Disks' and "
+        "skuName eq 'P4 LRS'",
+        "armRegionName eq 'westeurope' and armSkuName eq 'Standard_D4s_v5'",
+        "armRegionName eq 'westeurope' and productName eq 'Premium SSD Managed Disks' and "
+        "skuName eq 'P10 LRS'",
+    ]
+    assert all(s.query["$filter"].startswith(("serviceName eq 'Virtual Machines' and priceType "
+                                              "eq 'Consumption'", "serviceName eq 'Storage' "
+                                              "and priceType eq 'Consumption'"))
+               for s in replay.routes("prices"))
     # a second pull within a day takes the prices from the cache
     again = pull(SUBSCRIPTION, days=7, out=tmp_path / "p", credential=StaticCredential(),
                  connection=conn, price_cache=tmp_path / "cache", progress=False)
@@ -200,11 +225,7 @@ def test_reconcile_of_a_pulled_folder_finds_the_day_the_log_cannot_explain(
 
     from .replay import focus_costs
 
-    for key, value in _env(tmp_path).items():
-        monkeypatch.setenv(key, value)
-    out = tmp_path / "pulled"
-    assert main([*_pull_args(replay, out, tmp_path / "cache"), "--quiet"],
-                out=io.StringIO()) == 0
+    out = _pulled(replay, tmp_path, monkeypatch)
     costs = tmp_path / "costs_focus.csv"
     costs.write_text(focus_costs(SUBSCRIPTION, replay.now), encoding="utf-8")
     buf = io.StringIO()

@@ -137,6 +137,22 @@ def rest_dict(model: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- paging
+def _renew(exc: ClientAuthenticationError, renewed: bool, call: Call, ledger: Ledger,
+           then: str) -> None:
+    """After a 401: note the retry (the SDK's authentication policy has dropped its cached
+    token, so the credential is asked afresh), or raise the translated error when this is
+    not a 401 or a token was already renewed."""
+    if renewed or exc.status_code != 401:
+        raise translate(exc, call, ledger) from None
+    code, _ = error_code(exc)
+    ledger.retried(Retry(call.name, f"401 {code or 'Unauthorized'}", 0.0))
+    ledger.note(f"Azure refused the access token (401); asked the credential for a new token "
+                f"and {then}")
+
+
+_FAILED = (HttpResponseError, ServiceRequestError, ServiceResponseError)
+
+
 def pages(make: Callable[[], ItemPaged[T]], call: Call, ledger: Ledger) -> Iterator[list[T]]:
     """Every page of an SDK pager, each as a list, following ``nextLink`` to the end.
 
@@ -155,16 +171,9 @@ def pages(make: Callable[[], ItemPaged[T]], call: Call, ledger: Ledger) -> Itera
                 yield items
             return
         except ClientAuthenticationError as exc:
-            if renewed or exc.status_code != 401:
-                raise translate(exc, call, ledger) from None
+            _renew(exc, renewed, call, ledger, "went on from the page it stopped at")
             renewed = True
-            code, _ = error_code(exc)
-            ledger.retried(Retry(call.name, f"401 {code or 'Unauthorized'}", 0.0))
-            ledger.note("Azure refused the access token (401); asked the credential for a new "
-                        "token and went on from the page it stopped at")
-        except HttpResponseError as exc:
-            raise translate(exc, call, ledger) from None
-        except (ServiceRequestError, ServiceResponseError) as exc:
+        except _FAILED as exc:
             raise translate(exc, call, ledger) from None
 
 
@@ -175,14 +184,9 @@ def once(send: Callable[[], T], call: Call, ledger: Ledger) -> T:
         try:
             return send()
         except ClientAuthenticationError as exc:
-            if renewed or exc.status_code != 401:
-                raise translate(exc, call, ledger) from None
+            _renew(exc, renewed, call, ledger, "sent the request again")
             renewed = True
-            code, _ = error_code(exc)
-            ledger.retried(Retry(call.name, f"401 {code or 'Unauthorized'}", 0.0))
-            ledger.note("Azure refused the access token (401); asked the credential for a new "
-                        "token and sent the request again")
-        except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+        except _FAILED as exc:
             raise translate(exc, call, ledger) from None
 
 

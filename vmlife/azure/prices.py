@@ -8,7 +8,14 @@ azure-retail-prices) needs no credential. vmlife asks with ``api-version=2023-01
     $filter=serviceName eq 'Virtual Machines' and priceType eq 'Consumption'
             and armRegionName eq 'eastus' [and armSkuName eq 'Standard_D2s_v5']
 
-one query per region, or per region and size when sizes are given. An answer is a page
+one query per region, or per region and size when sizes are given. Managed disk prices,
+when asked for by tier (``disks=["P10 LRS"]``), are one query per region and tier::
+
+    $filter=serviceName eq 'Storage' and priceType eq 'Consumption' and armRegionName eq
+            'eastus' and productName eq 'Premium SSD Managed Disks' and skuName eq 'P10 LRS'
+
+(``E`` tiers are "Standard SSD Managed Disks", ``S`` tiers "Standard HDD Managed Disks").
+An answer is a page
 ``{"BillingCurrency", "CustomerEntityId", "CustomerEntityType", "Items": [...],
 "NextPageLink", "Count"}``; vmlife follows ``NextPageLink`` to the last page, one request each
 (the documentation's section "API response pagination").
@@ -92,16 +99,27 @@ class RetailPrices:
                 f"{self.currency}, {self.requests} requests>")
 
 
-def _filter(region: str, size: str | None) -> str:
+#: Managed disk tier letter -> the Retail Prices API's productName.
+DISK_PRODUCTS = {"P": "Premium SSD Managed Disks", "E": "Standard SSD Managed Disks",
+                 "S": "Standard HDD Managed Disks"}
+
+
+def _filter(region: str, size: str | None, disk: str | None = None) -> str:
+    if disk is not None:
+        product = DISK_PRODUCTS.get(disk[:1].upper(), DISK_PRODUCTS["P"])
+        return ("serviceName eq 'Storage' and priceType eq 'Consumption' and "
+                f"armRegionName eq '{region}' and productName eq '{product}' and "
+                f"skuName eq '{disk}'")
     text = ("serviceName eq 'Virtual Machines' and priceType eq 'Consumption' and "
             f"armRegionName eq '{region}'")
     return f"{text} and armSkuName eq '{size}'" if size else text
 
 
-def _cache_name(currency: str, region: str, size: str | None) -> str:
-    what = _SAFE.sub("_", size) if size else "all"
-    digest = hashlib.sha256(f"{currency}|{region}|{size}".encode()).hexdigest()[:8]
-    return f"{_SAFE.sub('_', currency)}-{_SAFE.sub('_', region)}-{what}-{digest}.json"
+def _cache_name(currency: str, region: str, size: str | None, disk: str | None = None) -> str:
+    what = _SAFE.sub("_", disk or size or "all")
+    digest = hashlib.sha256(f"{currency}|{region}|{size}|{disk}".encode()).hexdigest()[:8]
+    kind = "disk-" if disk else ""
+    return f"{_SAFE.sub('_', currency)}-{_SAFE.sub('_', region)}-{kind}{what}-{digest}.json"
 
 
 def _cached(path: Path, max_age: float, now: float) -> dict[str, Any] | None:
@@ -126,6 +144,7 @@ def retail_prices(
     sizes: Sequence[str] | None = None,
     currency: str = "USD",
     *,
+    disks: Sequence[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     max_age: timedelta = timedelta(days=1),
     refresh: bool = False,
@@ -141,6 +160,8 @@ def retail_prices(
             (thousands of items, many pages).
         currency: a currency code the API supports (USD, EUR, GBP, JPY, ...). Prices in other
             currencies than USD are, says Azure, "for your reference".
+        disks: managed disk tiers to price too (``"P10 LRS"``, ``"E4 LRS"``,
+            :func:`vmlife.billing.prices.disk_tier` names them), monthly prices.
         cache_dir: where to cache; default :func:`default_cache_dir`.
         max_age: a cached query younger than this is used without asking.
         refresh: ask even when the cache is fresh.
@@ -155,21 +176,24 @@ def retail_prices(
     ledger = Ledger("Retail Prices", report)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     regs = [regions] if isinstance(regions, str) else sorted(set(regions))
-    queries = [(r, s) for r in regs for s in (sorted(set(sizes)) if sizes else [None])]
+    queries: list[tuple[str, str | None, str | None]] = [
+        (r, s, None) for r in regs for s in (sorted(set(sizes)) if sizes else [None])]
+    queries += [(r, None, d) for r in regs for d in sorted(set(disks or ()))]
     now = time.time()
     pages: list[dict[str, Any]] = []
     files: list[Path] = []
     fetch = None
-    for region, size in queries:
-        path = folder / _cache_name(currency, region, size)
+    for region, size, disk in queries:
+        path = folder / _cache_name(currency, region, size, disk)
         data = None if refresh else _cached(path, max_age.total_seconds(), now)
+        what = size or disk
         if data is not None:
-            ledger.notes.append(f"{region}{' ' + size if size else ''}: from the cache, "
+            ledger.notes.append(f"{region}{' ' + what if what else ''}: from the cache, "
                                 f"fetched {data['fetched']} ({path})")
         else:
             if fetch is None:
                 fetch = _Fetcher(conn, ledger, currency, progress)
-            data = fetch.query(region, size)
+            data = fetch.query(region, size, disk)
             folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -221,7 +245,7 @@ class _Fetcher:
     def close(self) -> None:
         self.client.close()
 
-    def query(self, region: str, size: str | None) -> dict[str, Any]:
+    def query(self, region: str, size: str | None, disk: str | None = None) -> dict[str, Any]:
         from azure.core.exceptions import HttpResponseError
         from azure.core.paging import ItemPaged
         from azure.core.rest import HttpRequest, HttpResponse
@@ -229,7 +253,7 @@ class _Fetcher:
         from ..io.history import Progress
         from ._sdk import Call, pages
 
-        flt = _filter(region, size)
+        flt = _filter(region, size, disk)
         url = f"{self.conn.prices.rstrip('/')}{PATH}"
         call = Call("Retail Prices", f"GET {url}")
         head: dict[str, Any] = {}
@@ -260,7 +284,7 @@ class _Fetcher:
         def paged() -> ItemPaged[dict[str, Any]]:
             return ItemPaged(get_next, extract)
 
-        label = f"Prices {region}" + (f" {size}" if size else "")
+        label = f"Prices {region}" + (f" {size or disk}" if size or disk else "")
         with Progress(None, label, unit="price", enabled=self.progress) as bar:
             for page in pages(paged, call, self.ledger):
                 items.extend(page)
