@@ -17,11 +17,10 @@ Example:
 from __future__ import annotations
 
 import functools
-import random
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import OperationNotAllowed, RunError, ScheduleError
 from .lifecycle import Decision, Lifecycle, compile_plan
@@ -29,6 +28,9 @@ from .lifecycle import lifecycle as current_lifecycle
 from .model import VMState
 from .timeline import Step, Timeline
 from .timeutil import TimeLike, iso, to_epoch, to_seconds
+
+if TYPE_CHECKING:  # pragma: no cover
+    import random
 
 __all__ = ["DEFAULT_DURATIONS", "REPLAY_NOTE", "VM", "Timing"]
 
@@ -87,12 +89,17 @@ class Timing:
             raise ValueError("default duration must not be negative")
         self.default = float(default)
         self.jitter = float(jitter)
-        self._rng = random.Random(seed)
+        self._seed = seed
+        self._rng: random.Random | None = None
 
     def duration(self, key: str) -> float:
         """Seconds for one phase with this timing key."""
         base = self.durations.get(key, self.default)
         if self.jitter:
+            if self._rng is None:
+                import random  # only jittered timings need it (import vmlife stays light)
+
+                self._rng = random.Random(self._seed)
             base *= self._rng.uniform(1.0 - self.jitter, 1.0 + self.jitter)
         return float(base)
 

@@ -8,7 +8,6 @@ plugin made it and a conflict can name both.
 
 from __future__ import annotations
 
-import copy
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -432,6 +431,8 @@ class Lifecycle:
         """A copy of this lifecycle that remembers nothing: every guard and adjuster is asked
         on every operation and every plan is compiled again (the reference path the memo is
         tested against; also handy when debugging a plugin)."""
+        import copy
+
         twin = copy.copy(self)
         twin.cache = {}
         twin.memoised = False

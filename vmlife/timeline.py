@@ -26,12 +26,10 @@ operation that a plugin's guard would have refused keeps the guard's reason ther
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
@@ -39,6 +37,8 @@ from .model import VMState
 from .timeutil import TimeLike, from_iso_exact, iso, iso_exact, to_datetime, to_epoch
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     import pandas as pd
 
     from .lifecycle import Lifecycle
@@ -292,6 +292,8 @@ class Timeline(Sequence[Step]):
 
 
 def _jsonable(obj: Any) -> Any:
+    import json
+
     try:
         json.dumps(obj)
         return obj
@@ -301,6 +303,8 @@ def _jsonable(obj: Any) -> Any:
 
 def dumps_timelines(timelines: Iterable[Timeline], **kw: Any) -> str:
     """JSON text for a timeline file."""
+    import json
+
     kw.setdefault("indent", 2)
     return json.dumps(
         {"format": FORMAT, "version": 1, "timelines": [t.to_dict() for t in timelines]}, **kw
@@ -309,6 +313,8 @@ def dumps_timelines(timelines: Iterable[Timeline], **kw: Any) -> str:
 
 def dump_timelines(timelines: Iterable[Timeline], path: str | Path) -> None:
     """Write a timeline file."""
+    from pathlib import Path
+
     Path(path).write_text(dumps_timelines(timelines) + "\n", encoding="utf-8")
 
 

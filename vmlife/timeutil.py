@@ -6,10 +6,10 @@ string (``Z`` or an offset; no offset means UTC) or a number of epoch seconds.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_FLOOR, Decimal, localcontext
 
 __all__ = [
     "TimeLike",
@@ -102,11 +102,16 @@ _END_OF_9999 = 253402300800.0  # 10000-01-01T00:00:00Z
 #: at most 23 digits; one within a second of 1970 may need up to 1074 (a subnormal's exact
 #: decimal expansion), which is the bound.
 MAX_FRACTION_DIGITS = 1080
-_ISO = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,"
-    + str(MAX_FRACTION_DIGITS)
-    + r"}))?(Z|z|[+-]\d\d:\d\d)?"
-)
+
+
+@functools.cache
+def _iso_pattern() -> re.Pattern[str]:
+    """The exact ISO 8601 form :func:`from_iso_exact` reads (compiled on first use)."""
+    return re.compile(
+        r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,"
+        + str(MAX_FRACTION_DIGITS)
+        + r"}))?(Z|z|[+-]\d\d:\d\d)?"
+    )
 
 
 def iso_exact(epoch: float) -> str:
@@ -120,6 +125,8 @@ def iso_exact(epoch: float) -> str:
     Raises:
         ValueError: ``epoch`` is not finite or not within years 1 to 9999.
     """
+    from decimal import ROUND_FLOOR, Decimal, localcontext  # not at import: vmlife loads fast
+
     if isinstance(epoch, bool) or not math.isfinite(epoch):
         raise ValueError(f"not a finite time: {epoch!r}")
     with localcontext() as ctx:
@@ -144,7 +151,7 @@ def from_iso_exact(text: str) -> float:
     Raises:
         ValueError: not ``YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]``, or not a real time.
     """
-    m = _ISO.fullmatch(text.strip())
+    m = _iso_pattern().fullmatch(text.strip())
     if m is None:
         raise ValueError(f"not an ISO 8601 time: {text[:60]!r}")
     year, month, day, hour, minute, second, fraction, zone = m.groups()
@@ -160,6 +167,8 @@ def from_iso_exact(text: str) -> float:
         raise ValueError(f"not a real time: {text[:60]!r} ({exc})") from None
     if not fraction:
         return float(whole)
+    from decimal import Decimal, localcontext  # not at import: vmlife loads fast
+
     with localcontext() as ctx:
         ctx.prec = 1200
         t = float(Decimal(whole) + Decimal("0." + fraction))
