@@ -302,7 +302,11 @@ class VM:
                         ops.append(operation)
                     t += table.get(tkey, fallback)
             else:
-                spans = [timing.duration(tkey) for tkey, _ in steps]
+                if timing.jitter:
+                    spans = [timing.duration(tkey) for tkey, _ in steps]
+                else:
+                    table, fallback = timing.durations, timing.default
+                    spans = [float(table.get(tkey, fallback)) for tkey, _ in steps]
                 if until is not None:
                     spans = self._fit(operation, spans, t, until)
                 for (_, st), span in zip(steps, spans, strict=True):
@@ -430,7 +434,7 @@ class VM:
     def _fit(self, operation: str, durations: list[float], t: float, until: TimeLike
              ) -> list[float]:
         """Phase durations scaled so the operation started at ``t`` ends at ``until``."""
-        end = to_epoch(until)
+        end = until if type(until) is float else to_epoch(until)
         if end < t:
             raise ScheduleError(f"{self.name}: {operation} until {iso(end)} is before it starts")
         total = sum(durations)

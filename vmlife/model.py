@@ -221,6 +221,8 @@ class VMState(Mapping[str, str]):
         return self._hash
 
     def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
         if isinstance(other, VMState):
             return self._items == other._items and self.error_code == other.error_code
         return NotImplemented

@@ -100,10 +100,12 @@ Counts reconcile: ``read = used + duplicates + anomalies + ignored``. An anomaly
 operation counts all of its records.
 
 Speed and memory for a million events, against merely ``json.loads``-ing the same lines, are
-measured by ``benchmarks/activity_log_1m.py`` (``benchmarks/RESULTS.md``). Python's cyclic
-garbage collector is paused while
-a log is read (see :func:`_gc_paused`), and equal states in the finished timelines share one
-object.
+measured by ``benchmarks/activity_log_1m.py`` (``benchmarks/RESULTS.md``). With msgspec
+installed (``vmlife[fast]``), JSON Lines export records are decoded straight into typed records
+of the fields read here (:func:`_fast_decoder`); every line it cannot type exactly is read the
+general way, and both give the same result (``tests/test_activity_log_fast.py``). Python's
+cyclic garbage collector is paused while a log is read (see :func:`_gc_paused`), and equal
+states in the finished timelines share one object.
 
 What the Activity Log cannot show: a shutdown from inside the guest OS (the VM ends Stopped
 and keeps billing compute) is not logged; and a hibernation is a deallocate with
@@ -132,9 +134,11 @@ from __future__ import annotations
 import gc
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..engine import VM, Timing
@@ -147,6 +151,7 @@ from ..timeutil import TimeLike, to_datetime, to_epoch
 from .history import (
     Anomaly,
     Counts,
+    LineDecoder,
     Progress,
     RawRecord,
     Reconstruction,
@@ -320,8 +325,13 @@ def read_activity_log(
         result.notes.append(HIBERNATION_NOTE)
     reader = _Reader(src, format, ops, strict, result)
     with _gc_paused():
-        for raw in iter_records(source, name=src, quiet=quiet):
-            reader.add(raw)
+        decode = _fast_decoder(format)
+        typed, add, add_fast = _FAST[1], reader.add, reader.add_fast
+        for raw in iter_records(source, name=src, quiet=quiet, decode=decode):
+            if type(raw.value) is typed:
+                add_fast(raw)
+            else:
+                add(raw)
         result.format = reader.shape()
         since = None if start is None else to_epoch(start)
         _replay(reader, ops, initial_for, strict, quiet, timing, lc, result, since,
@@ -366,6 +376,7 @@ class _Reader:
         self._results: dict[tuple[str | None, str | None], tuple[str, str | None]] = {}
         self._lower: dict[str, str] = {}
         self._settled: set[str] = set()  # resource keys whose best spelling is final
+        self._checked: set[str] = set()  # resource ids the fast path found well-formed
 
     def shape(self) -> str:
         if len(self.shapes) == 1:
@@ -381,6 +392,8 @@ class _Reader:
         self.result.anomalies.append(Anomaly(raw.where, raw.index, vm, reason, field))
 
     def add(self, raw: RawRecord) -> None:
+        """Read one record: group it with its operation's events, or count it as a
+        duplicate, ignored, or in an anomaly."""
         self.counts.read += 1
         if raw.problem is not None:
             self.anomaly(raw, raw.problem, None, None)
@@ -393,14 +406,30 @@ class _Reader:
             parsed = self._parse(rec)
         except _Bad as bad:
             rid = rec.get("resourceId", rec.get("_ResourceId", rec.get("ResourceId")))
-            vm = _last_segment(rid) if isinstance(rid, str) and rid.strip() else None
-            self.anomaly(raw, bad.reason, bad.field, vm)
+            self._bad(raw, bad, rid)
             return
         if parsed is _IGNORED:
             self.counts.ignored += 1
             return
-        assert isinstance(parsed, tuple)
-        shape, op, rid, status, t, corr, event_id, extra = parsed
+        self._place(raw, *parsed)
+
+    def _bad(self, raw: RawRecord, bad: _Bad, rid: Any) -> None:
+        vm = _last_segment(rid) if isinstance(rid, str) and rid.strip() else None
+        self.anomaly(raw, bad.reason, bad.field, vm)
+
+    def _place(
+        self,
+        raw: RawRecord,
+        shape: str,
+        op: str,
+        rid: str,
+        status: str,
+        t: float,
+        corr: str,
+        event_id: str | None,
+        extra: Any,
+    ) -> None:
+        """Put a parsed record with its operation's events (or count it as a duplicate)."""
         key = self._keys.get(rid)
         if key is None:
             key = _resource_key(rid)
@@ -423,28 +452,128 @@ class _Reader:
                 self._settled.add(key)
         group.events.append((t, status, extra, event_id))
 
-    def _parse(self, rec: Mapping[str, Any]) -> Any:
-        shape = self.fmt if self.fmt != "auto" else _detect(rec)
-        if shape == "azureactivity":
-            rec = _from_azure_activity(rec)
-        op_name = _named(rec, "operationName")
-        if op_name is None:
-            raise _Bad("operationName", "missing")
+    def add_fast(self, raw: RawRecord) -> None:
+        """:meth:`add` for an export record the fast decoder typed (see
+        :func:`_fast_decoder`): the same checks in the same order as :meth:`_parse`, on
+        fields whose types are already known, then :meth:`_place`'s work, so both paths
+        give the same answer for every record (a property test compares them). This runs
+        once per line of a large log, so it asks the caches inline and repeats
+        :meth:`_place` rather than calling it; a change to one must be made to the other."""
+        self.counts.read += 1
+        ev = raw.value
+        op = self._op_names.get(ev.operationName)
+        if op is None:
+            op = self._operation(ev.operationName)
+        if op is _IGNORED:
+            self.counts.ignored += 1
+            return
+        rid = ev.resourceId
+        try:
+            if rid not in self._checked:
+                self._checked.add(self._resource(rid))
+            found = self._results.get((ev.resultType, ev.resultSignature))
+            if found is None:
+                found = self._result(ev.resultType, ev.resultSignature)
+            t = _fast_time(ev.time)
+            if t is None:
+                t = _time(ev.time, "time")
+            corr = ev.correlationId.strip()
+            if not corr:
+                raise _Bad("correlationId", "expected text, got str")
+        except _Bad as bad:
+            self._bad(raw, bad, rid)
+            return
+        status, sub = found
+        props = ev.properties
+        if props is None:
+            code = None
+        else:
+            code = props.statusCode
+            entity = props.entity
+            if entity is not None:
+                lower = self._lower
+                ent = lower.get(entity)
+                if ent is None:
+                    ent = lower[entity] = entity.strip().lower()
+                low = lower.get(rid)
+                if low is None:
+                    low = lower[rid] = rid.strip().lower()
+                if ent == low:
+                    rid = entity  # the export upper-cases resourceId; entity keeps the case
+        if status is SUCCEEDED or status is ACCEPTED:
+            extra: Any = _created(sub, code)
+        elif status is FAILED:
+            extra = _error_code(None if props is None else props.statusMessage, code, sub)
+        else:
+            extra = None
+        event_id = ev.eventDataId
+        # _place, inline
+        key = self._keys.get(rid)
+        if key is None:
+            key = _resource_key(rid)
+            key = self._keys[rid] = self._intern.setdefault(key, key)
+        lowered = corr.lower()
+        gkey = (key, corr if lowered == corr else lowered, op)
+        group = self.groups.get(gkey)
+        if group is None:
+            group = self.groups[gkey] = _Group(key, op, raw.where, raw.index)
+            self.by_vm.setdefault(key, []).append(group)
+        elif group.is_duplicate(t, status, event_id):
+            self.counts.duplicates += 1
+            return
+        self.shapes.add("export")
+        if key not in self._settled:
+            best = self.ids.get(key)
+            if best is None or (best.isupper() and not rid.isupper()):
+                best = self.ids[key] = rid.strip()
+            if not best.isupper():
+                self._settled.add(key)
+        group.events.append((t, status, extra, event_id))
+
+    def _operation(self, op_name: str) -> Any:
+        """The lower-cased operation name (interned), or _IGNORED for one no lifecycle
+        operation means; asked once per spelling."""
         op = self._op_names.get(op_name)
         if op is None:
             op = op_name.strip().lower()
             op = self._op_names[op_name] = (
                 self._intern.setdefault(op, op) if op in self.ops else _IGNORED
             )
-        if op is _IGNORED:
-            return _IGNORED
-        rid = rec.get("resourceId")
+        return op
+
+    def _resource(self, rid: Any) -> str:
         if rid is None:
             raise _Bad("resourceId", "missing")
         if (type(rid) is not str or rid not in self._keys) and (
             not isinstance(rid, str) or not rid.strip("/ ")
         ):
             raise _Bad("resourceId", f"expected a resource id as text, got {_type(rid)}")
+        return rid
+
+    def _result(self, rtype: Any, sig: Any) -> tuple[str, str | None]:
+        """(status, sub-status) of an export record's resultType and resultSignature."""
+        rkey = (rtype, sig)
+        cacheable = type(rtype) is str and (sig is None or type(sig) is str)
+        found = self._results.get(rkey) if cacheable else None
+        if found is None:
+            found = _export_status(rtype, sig)
+            if cacheable:
+                self._results[rkey] = found
+        return found
+
+    def _parse(self, rec: Mapping[str, Any]) -> Any:
+        """A record as (shape, operation, resource id, status, time, correlationId,
+        eventDataId, extra), or _IGNORED; raises _Bad naming the field at fault."""
+        shape = self.fmt if self.fmt != "auto" else _detect(rec)
+        if shape == "azureactivity":
+            rec = _from_azure_activity(rec)
+        op_name = _named(rec, "operationName")
+        if op_name is None:
+            raise _Bad("operationName", "missing")
+        op = self._operation(op_name)
+        if op is _IGNORED:
+            return _IGNORED
+        rid = self._resource(rec.get("resourceId"))
         if shape == "rest":
             status_text = _named(rec, "status")
             if status_text is None:
@@ -455,16 +584,9 @@ class _Reader:
             time_field = "eventTimestamp"
             sub = _named(rec, "subStatus")
         else:  # export, and AzureActivity rows translated to it
-            rkey = (rec.get("resultType"), rec.get("resultSignature"))
-            cacheable = type(rkey[0]) is str and (rkey[1] is None or type(rkey[1]) is str)
-            found = self._results.get(rkey) if cacheable else None
-            if found is None:
-                found = _export_status(rec)
-                if cacheable:
-                    self._results[rkey] = found
-            status, sub = found
+            status, sub = self._result(rec.get("resultType"), rec.get("resultSignature"))
             time_field = "time"
-        t = _time(rec, time_field)
+        t = _time(rec.get(time_field), time_field)
         corr = rec.get("correlationId")
         if corr is None:
             raise _Bad("correlationId", "missing")
@@ -476,7 +598,23 @@ class _Reader:
         props = rec.get("properties")
         if type(props) is not dict and not isinstance(props, Mapping):
             props = {}
-        entity = props.get("entity")
+        return self._finish(shape, op, rid, status, sub, t, corr, event_id,
+                            props.get("entity"), props.get("statusCode"), props)
+
+    def _finish(
+        self,
+        shape: str,
+        op: str,
+        rid: str,
+        status: str,
+        sub: str | None,
+        t: float,
+        corr: str,
+        event_id: str | None,
+        entity: Any,
+        status_code: Any,
+        props: Any,
+    ) -> tuple[str, str, str, str, float, str, str | None, Any]:
         if type(entity) is str:
             lower = self._lower
             ent = lower.get(entity)
@@ -489,10 +627,91 @@ class _Reader:
                 rid = entity  # the export upper-cases resourceId; entity keeps the real case
         extra: Any = None
         if status == FAILED:
-            extra = _error_code(props, sub)
+            extra = _error_code(props.get("statusMessage"), status_code, sub)
         elif status in (SUCCEEDED, ACCEPTED):
-            extra = _created(props, sub)
+            extra = _created(sub, status_code)
         return (shape, op, rid, status, t, corr.strip(), event_id, extra)
+
+
+#: The fast path's (decoder, record type), set by _fast_decoder() when msgspec is installed.
+_FAST: list[Any] = [None, None]
+
+#: Read JSON Lines export records through msgspec when it is installed (``vmlife[fast]``).
+#: Both paths give identical results (tests compare them); False forces the stdlib parser.
+FAST_DECODE = True
+
+
+def _fast_decoder(fmt: str) -> LineDecoder | None:
+    """The fast path for JSON Lines in the export shape, or None (msgspec missing, turned off,
+    or a format other than auto/export).
+
+    msgspec decodes a line straight into a typed record holding only the fields vmlife reads,
+    skipping the rest unbuilt, which is several times cheaper than :func:`json.loads` making
+    a dict of every field. A line it cannot type exactly (a field of another type, a REST-shape
+    or envelope key present, not JSON by msgspec's reading, longer than the digits Python will
+    convert to an int) is read the general way, so every difference is handled in one place:
+    :meth:`_Reader._parse`.
+    """
+    if not FAST_DECODE or fmt not in ("auto", "export"):
+        return None
+    if _FAST[0] is None:
+        try:
+            import msgspec
+        except ImportError:
+            return None
+
+        text = str | None
+        props = msgspec.defstruct("Properties", [
+            ("entity", text, None), ("statusCode", text, None), ("statusMessage", text, None),
+        ])
+        event = msgspec.defstruct("ExportEvent", [
+            ("time", str),
+            ("operationName", str),
+            ("resourceId", str),
+            ("correlationId", str),
+            ("resultType", text, None),
+            ("resultSignature", text, None),
+            ("eventDataId", text, None),
+            ("properties", props | None, None),
+            # present (even as null) in a record the general path reads another way: a REST
+            # record, or an envelope of records. Raw takes any value without building it.
+            ("eventTimestamp", msgspec.Raw, msgspec.UNSET),
+            ("status", msgspec.Raw, msgspec.UNSET),
+            ("records", msgspec.Raw, msgspec.UNSET),
+            ("value", msgspec.Raw, msgspec.UNSET),
+        ])
+        unset = msgspec.UNSET
+        decode = msgspec.json.Decoder(event).decode
+        limit = sys.get_int_max_str_digits() or float("inf")
+        errors = (msgspec.MsgspecError, ValueError, RecursionError)
+
+        def one(line: str) -> Any:
+            # the general path's json.loads refuses an integer longer than Python's limit,
+            # which msgspec would skip unconverted: such a long line goes that way
+            if len(line) > limit:
+                return None
+            try:
+                return decode(line)
+            except errors:
+                return None
+
+        def fast(lines: list[str]) -> list[Any]:
+            if max(map(len, lines)) > limit:
+                evs = [one(line) for line in lines]
+            else:
+                try:
+                    evs = list(map(decode, lines))  # the usual chunk: every line decodes
+                except errors:
+                    evs = [one(line) for line in lines]
+            return [
+                ev if ev is not None and ev.eventTimestamp is unset and ev.status is unset
+                and ev.records is unset and ev.value is unset else None
+                for ev in evs
+            ]
+
+        _FAST[:] = [fast, event]
+    decoder: LineDecoder = _FAST[0]
+    return decoder
 
 
 def _detect(rec: Mapping[str, Any]) -> str:
@@ -603,10 +822,8 @@ def _named(rec: Mapping[str, Any], key: str) -> str | None:
     raise _Bad(key, f"expected text or an object with a 'value', got {_type(value)}")
 
 
-def _export_status(rec: Mapping[str, Any]) -> tuple[str, str | None]:
+def _export_status(rtype: Any, sig: Any) -> tuple[str, str | None]:
     """Status and sub-status of an export record: ``resultType``, else ``resultSignature``."""
-    rtype = rec.get("resultType")
-    sig = rec.get("resultSignature")
     if rtype is not None and not isinstance(rtype, str):
         raise _Bad("resultType", f"expected text, got {_type(rtype)}")
     if sig is not None and not isinstance(sig, str):
@@ -621,8 +838,7 @@ def _export_status(rec: Mapping[str, Any]) -> tuple[str, str | None]:
     return status, (tail.strip() or None)
 
 
-def _time(rec: Mapping[str, Any], key: str) -> float:
-    value = rec.get(key)
+def _time(value: Any, key: str) -> float:
     if value is None:
         raise _Bad(key, "missing")
     if not isinstance(value, str):
@@ -638,44 +854,39 @@ def _time(rec: Mapping[str, Any], key: str) -> float:
     return t
 
 
-_MINUTES: dict[str, int] = {}
+_fromisoformat = datetime.fromisoformat
+#: 9999-01-01T00:00:00Z: times from here on are left to to_epoch, which checks they can be
+#: printed (the last second of year 9999 rounds past datetime's range).
+_YEAR_9999 = 253370764800.0
 
 
 def _fast_time(text: str) -> float | None:
-    """``YYYY-MM-DDTHH:MM:SS[.fraction]Z``, as Azure writes it, exactly as ``to_epoch`` reads
-    it (fraction cut to microseconds), parsing each minute once; None for any other form."""
+    """A time as Azure writes it, ``YYYY-MM-DDTHH:MM:SS.fffffffZ`` (seven digits) or
+    ``YYYY-MM-DDTHH:MM:SSZ``, read exactly as ``to_epoch`` reads it (the same
+    ``datetime.fromisoformat`` on the same text, fraction cut to microseconds) without its
+    general steps; None for any other form or a time before 1970 or in year 9999, which
+    ``to_epoch`` then reads."""
     n = len(text)
-    if n < 20 or text[-1] != "Z" or text[16] != ":" or not text.isascii():
-        return None
-    if not text[17:19].isdigit() or text.startswith("9999"):
-        return None  # (the last year's last second would round past datetime's range)
-    if n == 20:
-        micro = 0
-    elif text[19] == "." and n > 21 and text[20:-1].isdigit():
-        micro = int(text[20:-1][:6].ljust(6, "0"))
+    if n == 28:
+        if text[27] != "Z" or text[19] != "." or not text[20:27].isdigit():
+            return None
+        head = text[:26]
+    elif n == 20:
+        if text[19] != "Z":
+            return None
+        head = text[:19]
     else:
         return None
-    sec = int(text[17:19])
-    if sec > 59:
+    try:
+        t = _fromisoformat(head + "+00:00").timestamp()
+    except ValueError:
         return None
-    head = text[:16]
-    minute = _MINUTES.get(head)
-    if minute is None:
-        try:
-            t = to_epoch(head + ":00Z")
-            to_datetime(t)
-        except (ValueError, OverflowError, OSError):
-            return None
-        if t != int(t):
-            return None
-        if len(_MINUTES) > 200_000:
-            _MINUTES.clear()
-        minute = _MINUTES[head] = int(t)
-    return ((minute + sec) * 1_000_000 + micro) / 1_000_000
+    return t if 0.0 < t < _YEAR_9999 else None
 
 
-def _error_code(props: Mapping[str, Any], sub: str | None) -> str:
-    msg: Any = props.get("statusMessage")
+def _error_code(msg: Any, status_code: Any, sub: str | None) -> str:
+    """The code a Failed event names: ``properties.statusMessage`` (JSON text), the
+    sub-status, ``properties.statusCode``, else ``"Failed"`` (see the module docstring)."""
     if isinstance(msg, str):
         try:
             msg = json.loads(msg)
@@ -695,9 +906,8 @@ def _error_code(props: Mapping[str, Any], sub: str | None) -> str:
                 return _clean_code(code)
     if sub:
         return _clean_code(sub)
-    code = props.get("statusCode")
-    if isinstance(code, str) and code.strip():
-        return _clean_code(code)
+    if isinstance(status_code, str) and status_code.strip():
+        return _clean_code(status_code)
     return "Failed"
 
 
@@ -706,9 +916,9 @@ def _clean_code(code: str) -> str:
     return "".join(ch for ch in code.strip() if not ch.isspace()).replace("/", "_") or "Failed"
 
 
-def _created(props: Mapping[str, Any], sub: str | None) -> bool | None:
+def _created(sub: str | None, code: Any) -> bool | None:
     """True if the Succeeded event says Created (201), False if OK (200), else None."""
-    for value in (sub, props.get("statusCode")):
+    for value in (sub, code):
         if isinstance(value, str):
             word = value.strip().lower()
             if word == "created":
@@ -859,7 +1069,7 @@ def _replay(
         for key in list(reader.by_vm):
             groups = reader.by_vm.pop(key)
             name = names[key]
-            groups.sort(key=lambda g: (g.begin(), g.index))
+            groups.sort(key=_in_time_order)
             first = groups[0]
             given = initial_for(name, key)
             if given is not None:
@@ -869,7 +1079,7 @@ def _replay(
                 state = _infer_initial(first, ops[first.op], lc)
                 how = "inferred"
             result.initial[name] = {"state": state, "how": how, "resource_id": reader.ids[key]}
-            begin = first.begin()
+            begin = first.events[0][0]
             if since is not None and state is not None:
                 begin = min(begin, since)  # the state before the first event holds from here
             attrs: dict[str, Any] = {}
@@ -888,11 +1098,13 @@ def _replay(
                 lifecycle=lc,
                 **attrs,
             )
+            bar.update(len(groups))
             for group in groups:
-                bar.update(1)
-                group.events.sort(key=_time_of)  # stable: file order among equal times
-                terminal = [e for e in group.events if e[1] in _TERMINAL]
-                if not terminal:
+                events = group.events
+                for last in reversed(events):
+                    if last[1] in _TERMINAL:
+                        break
+                else:
                     anomaly(
                         group,
                         name,
@@ -901,11 +1113,13 @@ def _replay(
                         "status",
                     )
                     continue
-                end_t, outcome, code, _id = terminal[-1]
-                op = _choose(ops[group.op], vm.state.exists)
-                said = _spelled(group.op, ops)
-                at = max(group.begin(), vm.clock)
-                until = max(end_t, at)
+                end_t, outcome, code, _id = last
+                cands = ops[group.op]
+                op = cands[0] if len(cands) == 1 else _choose(cands, vm.state.exists)
+                at = events[0][0]
+                if at < vm.clock:
+                    at = vm.clock
+                until = end_t if end_t > at else at
                 before = vm.noted_operations
                 try:
                     if outcome == SUCCEEDED:
@@ -915,14 +1129,16 @@ def _replay(
                     else:
                         vm.do(op.id, at=at, until=until, fail=code or "Failed", replay=True)
                 except OperationNotAllowed as err:
-                    anomaly(group, name, f"{said} ({op.id}) refused: {err}", "operationName")
+                    anomaly(group, name, f"{_spelled(group.op, ops)} ({op.id}) refused: {err}",
+                            "operationName")
                     continue
                 except RunError as err:  # an UnknownNameError too (no canceled state loaded)
-                    anomaly(group, name, f"{said} ({op.id}): {err}", "operationName")
+                    anomaly(group, name, f"{_spelled(group.op, ops)} ({op.id}): {err}",
+                            "operationName")
                     continue
-                counts.used += len(group.events)
+                counts.used += len(events)
                 if vm.noted_operations > before:
-                    counts.guard_noted += len(group.events)
+                    counts.guard_noted += len(events)
             timelines.append(_compact(vm, shared))
     timelines.sort(key=lambda t: (t.vm.lower(), t.vm))
     result.timelines = timelines
@@ -936,12 +1152,27 @@ def _time_of(event: tuple[float, str, Any, str | None]) -> float:
     return event[0]
 
 
+def _in_time_order(group: _Group) -> tuple[float, int]:
+    """Sort key of a VM's operations: first event's time, then file order. Sorts the group's
+    own events by time on the way (stable: file order among equal times), so its first
+    event is its start."""
+    group.events.sort(key=_time_of)
+    return group.events[0][0], group.index
+
+
 def _compact(vm: VM, shared: dict[VMState, VMState]) -> Timeline:
     """The VM's timeline with equal states as one object (a long log repeats a few states)."""
+    seen: dict[int, VMState] = {}  # by identity first: the engine reuses its state objects
+    states = []
+    for s in vm._states:
+        one = seen.get(id(s))
+        if one is None:
+            one = seen[id(s)] = shared.setdefault(s, s)
+        states.append(one)
     return Timeline(
         vm.name,
         vm._starts,
-        [shared.setdefault(s, s) for s in vm._states],
+        states,
         vm._ops,
         attributes=vm.attributes,
         notes=vm._notes,

@@ -38,7 +38,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -56,6 +56,7 @@ __all__ = [
     "HISTORY_FORMATS",
     "Anomaly",
     "Counts",
+    "LineDecoder",
     "Progress",
     "RawRecord",
     "Reconstruction",
@@ -73,6 +74,10 @@ __all__ = [
 #: binary), or JSON already parsed (a list of records, or an object holding them).
 Source = str | os.PathLike[str] | IO[str] | IO[bytes] | Sequence[Any] | Mapping[str, Any]
 
+#: A reader's fast path for JSON Lines: lines in, one typed record or None per line out
+#: (see iter_records).
+LineDecoder = Callable[[list[str]], list[Any]]
+
 _CHUNK = 1 << 20
 #: A single record larger than this (in characters) ends the read: it is either not a record or
 #: the document is broken, and reading on would hold the rest of the file in memory.
@@ -81,9 +86,10 @@ _WS = " \t\n\r"
 _ENVELOPE_KEYS = ("value", "records")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RawRecord:
-    """One record as read, before any reader looked at its fields.
+    """One record as read, before any reader looked at its fields (read-only by convention:
+    not frozen, as that makes each of a large log's records several times dearer to make).
 
     Attributes:
         index: 0-based position among all records read from the source.
@@ -343,7 +349,11 @@ def source_name(source: Source, name: str | None = None) -> str:
 
 
 def iter_records(
-    source: Source, *, name: str | None = None, quiet: bool = False
+    source: Source,
+    *,
+    name: str | None = None,
+    quiet: bool = False,
+    decode: LineDecoder | None = None,
 ) -> Generator[RawRecord, None, None]:
     """The records of a source, one at a time, in file order.
 
@@ -351,6 +361,12 @@ def iter_records(
         source: a path (``"-"`` for standard input), an open file, or parsed JSON.
         name: the name to use in errors (default: the path).
         quiet: no progress bar even on a terminal.
+        decode: a reader's fast path for JSON Lines: called with a list of lines (every
+            line after the first, a chunk at a time), it returns a list as long, holding for
+            each line its record in the reader's own typed form, or None for "not mine, read
+            it the general way" (it must never raise). Typed records are yielded as the
+            ``value`` of a :class:`RawRecord` like any other, with the line's place
+            (``where``, ``index``) the same either way. Other containers ignore it.
 
     Raises:
         InputError: the file cannot be read, is not JSON, or its single JSON document is
@@ -381,7 +397,7 @@ def iter_records(
     # the encoding is decided once per stream (byte-order mark), never per line
     fh, _, _enc, owned = open_text(cast(ByteSource, source), name=src)
     try:
-        yield from _iter_stream(fh, src, size, quiet)
+        yield from _iter_stream(fh, src, size, quiet, decode)
     finally:
         close_text(fh, owned)
 
@@ -403,7 +419,9 @@ def _iter_parsed(data: Any, src: str) -> Iterator[RawRecord]:
         index += 1
 
 
-def _iter_stream(fh: IO[str], src: str, size: int | None, quiet: bool) -> Iterator[RawRecord]:
+def _iter_stream(
+    fh: IO[str], src: str, size: int | None, quiet: bool, decode: LineDecoder | None
+) -> Iterator[RawRecord]:
     try:
         first = fh.readline()
         consumed = len(first)
@@ -426,7 +444,7 @@ def _iter_stream(fh: IO[str], src: str, size: int | None, quiet: bool) -> Iterat
                     value = RawRecord(0, "line 1", problem=_why(exc))
                 except (ValueError, RecursionError) as exc:
                     value = RawRecord(0, "line 1", problem=_why(exc))
-                yield from _iter_lines(fh, value, src, bar)
+                yield from _iter_lines(fh, value, src, bar, decode)
                 return
             elif _is_csv_header(head):
                 yield from _iter_csv(fh, first, src, bar)
@@ -488,28 +506,43 @@ def _iter_csv(fh: IO[str], first: str, src: str, bar: Progress) -> Iterator[RawR
     bar.update(0)
 
 
-def _iter_lines(fh: IO[str], first: Any, src: str, bar: Progress) -> Iterator[RawRecord]:
-    index = 0
-    lineno = 1
-    pending = 0
-    value: Any = first
-    line: str | None = None
+def _iter_lines(
+    fh: IO[str], first: Any, src: str, bar: Progress, decode: LineDecoder | None = None
+) -> Iterator[RawRecord]:
+    """JSON Lines records; ``first`` is line 1 already parsed (or a RawRecord with its
+    problem). Lines are read in chunks of about :data:`_LINES_CHUNK` characters, which
+    ``decode`` (a reader's fast path) sees a chunk at a time."""
     if isinstance(first, RawRecord):
         yield first
         index = 1
-        value = _SKIP
+    else:
+        index = 0
+        for where, item in _records_of(first, "line 1"):
+            yield RawRecord(index, where, item)
+            index += 1
+    lineno = 1
     while True:
-        if line is not None:
-            if line.strip():
-                try:
-                    value = json.loads(line)
-                except (ValueError, RecursionError) as exc:
-                    yield RawRecord(index, f"line {lineno}", problem=_why(exc))
+        lines = fh.readlines(_LINES_CHUNK)
+        if not lines:
+            break
+        bar.update(sum(map(len, lines)))
+        typed = decode(lines) if decode is not None else None
+        for i, line in enumerate(lines):
+            lineno += 1
+            if typed is not None:
+                fast = typed[i]
+                if fast is not None:
+                    yield RawRecord(index, f"line {lineno}", fast)
                     index += 1
-                    value = _SKIP
-            else:
-                value = _SKIP
-        if value is not _SKIP:
+                    continue
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                yield RawRecord(index, f"line {lineno}", problem=_why(exc))
+                index += 1
+                continue
             if type(value) is dict and "records" not in value and "value" not in value:
                 yield RawRecord(index, f"line {lineno}", value)  # the usual case, quickly
                 index += 1
@@ -517,15 +550,16 @@ def _iter_lines(fh: IO[str], first: Any, src: str, bar: Progress) -> Iterator[Ra
                 for where, item in _expand(value, f"line {lineno}"):
                     yield RawRecord(index, where, item)
                     index += 1
-        line = fh.readline()
-        if not line:
-            break
-        lineno += 1
-        pending += len(line)
-        if pending >= 1 << 16:
-            bar.update(pending)
-            pending = 0
-    bar.update(pending)
+
+
+def _records_of(value: Any, where: str) -> Iterable[tuple[str, Any]]:
+    if type(value) is dict and "records" not in value and "value" not in value:
+        return ((where, value),)
+    return _expand(value, where)
+
+
+#: Characters of whole lines read at a time from a JSON Lines file.
+_LINES_CHUNK = 1 << 20
 
 
 _SKIP = object()
