@@ -10,8 +10,12 @@ and then so the file is not in order. Then, in this order, in one process:
    keeping nothing: the least any Python reader of this file does;
 2. **read + rebuild**: :func:`vmlife.io.activity_log.read_activity_log` on the same file with
    every installed vmlife plugin loaded (the three first-party ones in ``make bench``): reading,
-   checking each record, grouping, replaying every operation through the engine;
-3. **bill**: :func:`vmlife.billing.meter.bill` on the timelines (2023-10 edition, per minute).
+   checking each record, grouping, replaying every operation through the engine. With msgspec
+   installed (``pip install vmlife[fast]``; ``make bench`` installs it) export lines are
+   decoded by its typed fast path;
+3. **bill**: :func:`vmlife.billing.meter.bill` on the timelines (2023-10 edition, per minute);
+4. **read + rebuild, stdlib only**: (2) again with the fast path turned off
+   (``vmlife.io.activity_log.FAST_DECODE = False``), what a user without msgspec gets.
 
 The ratio is (2) / (1). Peak memory is the process's maximum resident set size
 (``resource.getrusage``) right after (2), which includes the interpreter, the plugins and the
@@ -111,6 +115,14 @@ def json_floor(path: Path, loads: Any = json.loads) -> float:
     return time.perf_counter() - t0
 
 
+def _fast_path_name(decode: Any) -> str | None:
+    if decode is None:
+        return None
+    from importlib.metadata import version
+
+    return f"msgspec {version('msgspec')}"
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--events", type=int, default=1_000_000)
@@ -145,14 +157,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 continue
             parsers[f"{module}.{function}"] = json_floor(path, getattr(mod, function))
             print(f"{module}.{function}: {parsers[f'{module}.{function}']:.2f} s", flush=True)
+        from vmlife.io import activity_log
         from vmlife.io.history import iter_records
 
+        decode = activity_log._fast_decoder("auto")  # None without msgspec
         gc.collect()
         t0 = time.perf_counter()
-        for _ in iter_records(path, quiet=True):
+        for _ in iter_records(path, quiet=True, decode=decode):
             pass
         records = time.perf_counter() - t0
-        print(f"vmlife's records alone (read, decode, parse): {records:.2f} s", flush=True)
+        print(f"vmlife's records alone (read, decode): {records:.2f} s", flush=True)
         before = _util.peak_rss_mib()
         gc.collect()
         t0 = time.perf_counter()
@@ -161,6 +175,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         peak = _util.peak_rss_mib()
         c = result.counts
         steps = sum(len(t) for t in result.timelines)
+        vms = len(result.timelines)
         print(f"read + rebuild ({', '.join(plugins) or 'core only'}): {took:.2f} s = "
               f"{took / floor:.2f}x the floor; peak RSS {peak:.0f} MiB (before: {before:.0f} MiB)")
         print(f"  {len(result.timelines)} VMs, {steps:,} steps; records: {c.read:,} read = "
@@ -172,17 +187,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         b = bill(result.timelines, edition="2023-10", granularity="minute")
         billed = time.perf_counter() - t0
         print(f"bill (2023-10, minute): {billed:.2f} s; {len(b.vms)} VMs")
+        same = None
+        stdlib = None
+        if decode is not None:
+            expected = result.to_dict()
+            del result, b
+            gc.collect()
+            activity_log.FAST_DECODE = False
+            t0 = time.perf_counter()
+            slow = read_activity_log(path, quiet=True)
+            stdlib = time.perf_counter() - t0
+            activity_log.FAST_DECODE = True
+            same = slow.to_dict() == expected
+            print(f"read + rebuild, stdlib json only: {stdlib:.2f} s = {stdlib / floor:.2f}x the "
+                  f"floor; same result as the fast path: {same}", flush=True)
+            if not same:
+                raise AssertionError("the fast and the stdlib paths disagree")
     out = {
         "benchmark": "activity_log",
         "events": n,
-        "vms": len(result.timelines),
+        "vms": vms,
         "steps": steps,
         "file_mb": size / 1e6,
         "plugins": plugins,
         "floor_seconds": floor,
         "parsers": parsers,
         "records_seconds": records,
+        "fast_path": _fast_path_name(decode),
         "read_seconds": took,
+        "stdlib_read_seconds": stdlib,
+        "stdlib_ratio_to_floor": None if stdlib is None else stdlib / floor,
+        "paths_agree": same,
         "ratio_to_floor": took / floor,
         "events_per_second": c.read / took,
         "peak_rss_mib": peak,
