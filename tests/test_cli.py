@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from vmlife.cli import main
 
 
@@ -75,3 +77,34 @@ def test_help_and_module_entry_point() -> None:
         assert cmd in proc.stdout
     proc = subprocess.run([sys.executable, "-m", "vmlife"], capture_output=True, text=True)
     assert proc.returncode == 2 and "usage" in proc.stdout
+
+
+SAMPLE = "vmlife/data/sample_activity_log.json"
+
+
+@pytest.mark.parametrize("args", [
+    ("bill", SAMPLE, "--start", "yesterday"),
+    ("bill", SAMPLE, "--end", "2024-13-01"),
+    ("timeline", SAMPLE, "--start", "nope"),
+    ("whatif", "--start", "last monday"),
+    ("report", SAMPLE, "--end", "9999-12-31T23:59:59.9999999Z"),
+    ("reconcile", SAMPLE, "--costs", "x.csv", "--start", "2024-03"),
+    ("pull", "--subscription", "s", "--end", "soon"),
+])
+def test_a_time_option_that_is_no_time_is_a_usage_error(
+    args: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every --start / --end is checked as it is parsed: exit 2 naming the option, with an
+    example of a time, never a traceback from deep inside the command."""
+    option = args[args.index("--start") if "--start" in args else args.index("--end")]
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: not a time vmlife can read: {args[-1]!r}" in err
+    assert "2024-03-04T08:00:00Z" in err and "Traceback" not in err
+
+
+def test_a_good_start_still_bills() -> None:
+    code, text = run("bill", SAMPLE, "--start", "2024-03-01T00:00:00Z", "--json")
+    assert code == 0 and json.loads(text)["vms"]

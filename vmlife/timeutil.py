@@ -16,6 +16,7 @@ __all__ = [
     "from_iso_exact",
     "iso",
     "iso_exact",
+    "time_arg",
     "to_datetime",
     "to_epoch",
     "to_seconds",
@@ -51,6 +52,26 @@ def to_epoch(value: TimeLike) -> float:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
+
+
+def time_arg(text: str) -> str:
+    """A command-line time option checked as it is parsed (argparse's ``type=`` for
+    ``--start`` and ``--end``): a value that is no time is a usage error naming the option,
+    not a traceback later. Returns the text unchanged.
+
+    Raises:
+        argparse.ArgumentTypeError: not an ISO 8601 time, or out of range.
+    """
+    try:
+        to_datetime(to_epoch(text))
+    except (ValueError, OverflowError, OSError):
+        import argparse  # only on the error path: argparse is not needed to import vmlife
+
+        raise argparse.ArgumentTypeError(
+            f"not a time vmlife can read: {text!r} (ISO 8601 between the years 1 and 9999, "
+            "for example 2024-03-04T08:00:00Z)"
+        ) from None
+    return text
 
 
 def _trim_fraction(text: str) -> str:

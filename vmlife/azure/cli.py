@@ -10,6 +10,7 @@ import sys
 from typing import Any, TextIO
 
 from ..cli import dump, say, table
+from ..timeutil import time_arg
 
 __all__ = ["add_commands"]
 
@@ -99,7 +100,7 @@ def add_commands(sub: Any) -> None:
                    help="folder to write (default: vmlife-pull)")
     p.add_argument("--resource-group", metavar="NAME",
                    help="only this resource group's Activity Log")
-    p.add_argument("--end", help="end of the period (ISO 8601; default now)")
+    p.add_argument("--end", type=time_arg, help="end of the period (ISO 8601; default now)")
     p.add_argument("--currency", default="USD", help="price currency (default USD)")
     p.add_argument("--price-cache", metavar="DIR",
                    help="Retail Prices cache folder (default ~/.cache/vmlife/prices)")

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from ..cli import dump, say, table
 from ..errors import InputError
 from ..io.inventory import add_inventory_argument
-from ..timeutil import iso
+from ..timeutil import iso, time_arg
 
 __all__ = ["add_commands"]
 
@@ -263,9 +263,11 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--strict", action="store_true",
                    help="treat input anomalies as errors")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--start", help="bill from this time (ISO 8601); an Activity Log VM's state "
-                   "before its first event (inferred or --initial) holds from here")
-    p.add_argument("--end", help="bill until this time (ISO 8601); also closes the last state")
+    p.add_argument("--start", type=time_arg,
+                   help="bill from this time (ISO 8601); an Activity Log VM's state before its "
+                   "first event (inferred or --initial) holds from here")
+    p.add_argument("--end", type=time_arg,
+                   help="bill until this time (ISO 8601); also closes the last state")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the bill as JSON")
     fmt.add_argument("--csv", action="store_true", help="print billed runs as CSV")
@@ -280,7 +282,8 @@ def add_commands(sub: Any) -> None:
     )
     _add_bill_options(p)
     p.set_defaults(sku="Standard_D2s_v5", os="linux")
-    p.add_argument("--start", default="2024-01-01T00:00:00Z", help="period start (ISO 8601)")
+    p.add_argument("--start", default="2024-01-01T00:00:00Z", type=time_arg,
+                   help="period start (ISO 8601)")
     p.add_argument("--days", type=int, default=30, help="period length in days (default 30)")
     p.add_argument("--off", action="append", metavar="OPERATION",
                    help="add a schedule using this operation overnight (e.g. hibernate)")

@@ -42,7 +42,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import InputError
-from ..timeutil import TimeLike, iso, to_epoch
+from ..timeutil import TimeLike, iso, time_arg, to_epoch
 
 # vmlife.billing imports this module for ``vmlife.billing.reconcile``, and the lifecycle imports
 # vmlife.billing: so the meter, the readers and the timeline are imported where they are used.
@@ -597,10 +597,11 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--edition", help="billing edition for the modelled side (default: newest)")
     p.add_argument("--granularity", default="minute", choices=["second", "minute", "hour"],
                    help="each continuous billed run is floored to this unit (default: minute)")
-    p.add_argument("--start", metavar="T", help="compare from this time (ISO 8601; default: "
-                   "the export's first day)")
-    p.add_argument("--end", metavar="T", help="compare until this time (ISO 8601; default: the "
-                   "end of the export's last day)")
+    p.add_argument("--start", metavar="T", type=time_arg,
+                   help="compare from this time (ISO 8601; default: the export's first day)")
+    p.add_argument("--end", metavar="T", type=time_arg,
+                   help="compare until this time (ISO 8601; default: the end of the export's "
+                   "last day)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad record")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     fmt = p.add_mutually_exclusive_group()

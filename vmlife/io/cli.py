@@ -9,7 +9,7 @@ import argparse
 from typing import Any, TextIO
 
 from ..cli import dump, say, table
-from ..timeutil import to_datetime
+from ..timeutil import time_arg, to_datetime
 from .inventory import add_inventory_argument
 
 __all__ = ["add_commands", "cmd_timeline", "format_span"]
@@ -49,6 +49,7 @@ def add_commands(sub: Any) -> None:
     s.add_argument(
         "--start",
         metavar="TIME",
+        type=time_arg,
         help="Activity Logs: the period start (ISO 8601); the state before each VM's first "
         "event (inferred or --initial) holds from here",
     )

@@ -27,7 +27,7 @@ from ..io.costs import CostExport
 from ..io.inventory import Inventory, add_inventory_argument, inventory_from_args
 from ..lifecycle import lifecycle
 from ..timeline import Timeline
-from ..timeutil import TimeLike, iso, to_epoch
+from ..timeutil import TimeLike, iso, time_arg, to_epoch
 from .palette import legend_html
 
 __all__ = ["Report", "add_commands", "build_report", "write_report"]
@@ -342,7 +342,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--edition", help="billing edition (default: the newest)")
     p.add_argument("--prices", metavar="FILE", help="price file (default: sample prices)")
     p.add_argument("--granularity", default="minute", choices=["second", "minute", "hour"])
-    p.add_argument("--end", help="bill until this time (default: the input's last change)")
+    p.add_argument("--end", type=time_arg,
+                   help="bill until this time (default: the input's last change)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_inventory_argument(p)
     p.add_argument("--costs", metavar="EXPORT",
