@@ -99,3 +99,35 @@ def test_report_with_costs_has_a_what_azure_charged_section(tmp_path: Path) -> N
     # without --costs there is no such section
     _, plain = make_report(tmp_path)
     assert "What Azure charged" not in plain
+
+
+@pytest.mark.parametrize("start", [None, "2024-03-01T00:00:00Z"])
+def test_report_and_bill_bill_the_same_period(start: str | None) -> None:
+    """`vmlife report` and `vmlife bill` on one input give one bill: both start at --start (the
+    state before each VM's first event holding from there) and both end at the input's last
+    change, so a VM running at its last event is billed until then in both."""
+    import json
+
+    from vmlife.render.report import build_report
+
+    report = build_report(SAMPLE, start=start)
+    out = io.StringIO()
+    assert main(["bill", SAMPLE, "--json", *(["--start", start] if start else [])], out=out) == 0
+    cli = json.loads(out.getvalue())
+    assert cli["total_cost"] == report.bill.total_cost
+    hours = {v["vm"]: v["billed_hours"] for v in cli["vms"]}
+    for vm in report.bill.vms:
+        assert hours[vm.vm] == {c: s / 3600 for c, s in vm.billed_seconds.items()}
+    row = next(r for r in report.by_edition if r["edition"] == report.bill.edition.id)
+    assert row["other h"] == round(sum(v.billed_seconds["other"] for v in report.bill.vms) / 3600,
+                                   2)
+
+
+def test_report_start_bills_the_disks_from_the_period_start() -> None:
+    from vmlife.render.report import build_report
+
+    late = build_report(SAMPLE)
+    early = build_report(SAMPLE, start="2024-03-01T00:00:00Z")
+    other = [sum(v.billed_seconds["other"] for v in r.bill.vms) for r in (late, early)]
+    assert other[1] > other[0]  # a VM deallocated before its first event keeps its disks
+    assert early.bill.start == vmlife.timeutil.to_epoch("2024-03-01T00:00:00Z")

@@ -411,16 +411,16 @@ class BillDirective(_VmlifeDirective):
     def make(self) -> list[nodes.Node]:
         from .billing.meter import bill
         from .io.history import read_input
+        from .timeline import last_change
 
         rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
         self.env.note_dependency(rel)
         if not Path(path).is_file():
             raise FileNotFoundError(f"no file {rel!r} (paths are relative to the page)")
         history = read_input(str(path), quiet=True).require_usable()
-        last = [t.last_change for t in history.timelines if t.last_change is not None]
         b = bill(history.timelines, edition=self.options.get("edition"),
                  granularity=self.options.get("granularity", "minute"),
-                 end=max(last) if last else None)
+                 end=last_change(history.timelines))
         rows = []
         for r in b.summary():
             rows.append((r["vm"], f"{r['compute_hours']:g}", f"{r['license_hours']:g}",

@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .lifecycle import Lifecycle
 
-__all__ = ["FORMAT", "Step", "Timeline", "dump_timelines", "load_timelines"]
+__all__ = ["FORMAT", "Step", "Timeline", "dump_timelines", "last_change", "load_timelines"]
 
 FORMAT = "vmlife.timeline"
 
@@ -309,6 +309,17 @@ def dumps_timelines(timelines: Iterable[Timeline], **kw: Any) -> str:
     return json.dumps(
         {"format": FORMAT, "version": 1, "timelines": [t.to_dict() for t in timelines]}, **kw
     )
+
+
+def last_change(timelines: Iterable[Timeline]) -> float | None:
+    """The latest :attr:`Timeline.last_change` of these timelines (epoch seconds), or None.
+
+    The default end of a billing period over an input (``vmlife bill`` and ``report``, the
+    billing plot and widget, the Sphinx ``vmlife-bill`` directive): every VM's last state is
+    billed until the input's last change, not left open where its own history stops.
+    """
+    lasts = [t.last_change for t in timelines if t.last_change is not None]
+    return max(lasts) if lasts else None
 
 
 def dump_timelines(timelines: Iterable[Timeline], path: str | Path) -> None:

@@ -103,6 +103,7 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
     from ..io.folder import is_pull_folder, read_folder_input
     from ..io.history import read_input
     from ..io.inventory import inventory_from_args
+    from ..timeline import last_change
 
     inventory = inventory_from_args(args)
     found, end = None, args.end
@@ -118,6 +119,8 @@ def cmd_bill(args: argparse.Namespace, out: TextIO) -> int:
                             inventory=inventory)
     source.require_usable()
     timelines, anomalies = source.timelines, source.anomalies
+    if end is None:  # every VM's last state billed until the input's last change, as report does
+        end = last_change(timelines)
     prices = load_prices(args.prices) if args.prices else found
     result = bill(
         timelines,
@@ -267,7 +270,8 @@ def add_commands(sub: Any) -> None:
                    help="bill from this time (ISO 8601); an Activity Log VM's state before its "
                    "first event (inferred or --initial) holds from here")
     p.add_argument("--end", type=time_arg,
-                   help="bill until this time (ISO 8601); also closes the last state")
+                   help="bill until this time (ISO 8601; default: the input's last change, "
+                   "until which every VM's last state is billed)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the bill as JSON")
     fmt.add_argument("--csv", action="store_true", help="print billed runs as CSV")

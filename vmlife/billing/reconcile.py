@@ -42,6 +42,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import InputError
+from ..timeline import last_change
 from ..timeutil import TimeLike, iso, time_arg, to_epoch
 
 # vmlife.billing imports this module for ``vmlife.billing.reconcile``, and the lifecycle imports
@@ -360,8 +361,7 @@ def reconciliation(
         log_vm[key] = tl
     starts = [f for f in map(_first_event, timelines) if f is not None]
     log_first = min(starts) if starts else None
-    lasts = [t.last_change for t in timelines if t.last_change is not None]
-    log_last = max(lasts) if lasts else None
+    log_last = last_change(timelines)
 
     charged_days: dict[str, set[str]] = {}
     for k, d in charged:

@@ -25,7 +25,7 @@ from ..billing.editions import UNKNOWN, Edition, billing_category
 from ..billing.meter import Bill, bill, rule_states
 from ..billing.prices import PriceTable
 from ..lifecycle import lifecycle
-from ..timeline import Timeline
+from ..timeline import Timeline, last_change
 from ..timeutil import TimeLike, to_datetime, to_epoch
 from .escape import mpl_text
 from .palette import INK, LEGEND_ORDER, mpl_patch, style
@@ -84,8 +84,7 @@ def plot_timeline(
     lo = None if start is None else to_epoch(start)
     hi = None if end is None else to_epoch(end)
     if hi is None:
-        last = [t.last_change for t in items if t.last_change is not None]
-        hi = max(last) if last else None
+        hi = last_change(items)
     result: Bill = bill(items, edition=ed, prices=prices, granularity=granularity, start=lo,
                         end=hi, sku=sku, os=os, priority=priority, region=region)
     if ax is None:

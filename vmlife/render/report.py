@@ -26,7 +26,7 @@ from ..errors import VmlifeError
 from ..io.costs import CostExport
 from ..io.inventory import Inventory, add_inventory_argument, inventory_from_args
 from ..lifecycle import lifecycle
-from ..timeline import Timeline
+from ..timeline import Timeline, last_change
 from ..timeutil import TimeLike, iso, time_arg, to_epoch
 from .palette import legend_html
 
@@ -75,6 +75,7 @@ def build_report(
     edition: str | None = None,
     prices: PriceTable | None = None,
     granularity: str = "minute",
+    start: TimeLike | None = None,
     end: TimeLike | None = None,
     quiet: bool = True,
     inventory: Inventory | None = None,
@@ -83,33 +84,36 @@ def build_report(
     """Read ``source`` (any input ``vmlife bill`` takes, a pull folder too) and bill it under
     every edition. A pull folder's prices are used unless ``prices`` is given.
 
-    The billing period ends at ``end``, or when a pull folder was pulled, or at the input's
-    last change. ``inventory`` says what each VM is (see :mod:`vmlife.io.inventory`; a pull
-    folder's own inventory.json unless given); VMs it does not list are named in the notes
-    and priced by :data:`vmlife.billing.meter.FALLBACK`. With ``costs`` (a Cost Management
-    export, see :func:`vmlife.billing.reconcile.reconciliation`) the report also compares the
+    The billing period starts at ``start`` (an Activity Log VM's state before its first event
+    holds from there, as in ``vmlife bill --start``), else at each VM's first step, and ends
+    at ``end``, or when a pull folder was pulled, or at the input's last change
+    (:func:`vmlife.timeline.last_change`). ``inventory`` says what each VM is (see
+    :mod:`vmlife.io.inventory`; a pull folder's own inventory.json unless given); VMs it does
+    not list are named in the notes and priced by :data:`vmlife.billing.meter.FALLBACK`.
+    With ``costs`` (a Cost Management export, see
+    :func:`vmlife.billing.reconcile.reconciliation`) the report also compares the
     modelled compute hours with what Azure charged, per VM and day.
     """
     from ..io.folder import is_pull_folder, read_folder_input
     from ..io.history import read_input
 
     if is_pull_folder(source):
-        folder = read_folder_input(source, quiet=quiet, inventory=inventory)
+        folder = read_folder_input(source, quiet=quiet, start=start, inventory=inventory)
         history, prices = folder.history, prices or folder.prices
         inventory = folder.inventory
         end = folder.end if end is None else end
     else:
-        history = read_input(source, quiet=quiet, inventory=inventory)
+        history = read_input(source, quiet=quiet, start=start, inventory=inventory)
     history.require_usable()
     timelines = history.timelines
-    last = [t.last_change for t in timelines if t.last_change is not None]
-    stop = to_epoch(end) if end is not None else (max(last) if last else None)
-    main = bill(timelines, edition=edition, prices=prices, granularity=granularity, end=stop,
-                inventory=inventory)
+    stop = to_epoch(end) if end is not None else last_change(timelines)
+    main = bill(timelines, edition=edition, prices=prices, granularity=granularity,
+                start=start, end=stop, inventory=inventory)
     rows = []
     for ed in sorted(lifecycle().editions.values(), key=lambda e: e.order):
         b = main if ed.id == main.edition.id else bill(
-            timelines, edition=ed, prices=prices, granularity=granularity, end=stop)
+            timelines, edition=ed, prices=prices, granularity=granularity, start=start,
+            end=stop, inventory=inventory)
         row: dict[str, Any] = {"edition": ed.id, "date": ed.date}
         for c in COMPONENTS:
             row[f"{c} h"] = round(sum(v.billed_seconds[c] for v in b.vms) / 3600, 2)
@@ -120,7 +124,8 @@ def build_report(
         from ..billing.reconcile import reconciliation
 
         rec = reconciliation(history if source == "-" else source, costs, inventory=inventory,
-                             edition=main.edition.id, granularity=granularity, quiet=quiet)
+                             edition=main.edition.id, granularity=granularity, start=start,
+                             end=end, quiet=quiet)
     return Report(source, timelines, main, rows, list(history.anomalies),
                   [*main.notes, *(n for n in history.notes
                                   if not n.startswith("Not in the inventory"))], rec)
@@ -308,6 +313,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         edition=args.edition,
         prices=load_prices(args.prices) if args.prices else None,
         granularity=args.granularity,
+        start=args.start,
         end=args.end,
         quiet=args.quiet,
         inventory=inventory_from_args(args),
@@ -342,6 +348,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--edition", help="billing edition (default: the newest)")
     p.add_argument("--prices", metavar="FILE", help="price file (default: sample prices)")
     p.add_argument("--granularity", default="minute", choices=["second", "minute", "hour"])
+    p.add_argument("--start", type=time_arg,
+                   help="bill from this time (ISO 8601); an Activity Log VM's state before its "
+                   "first event (inferred or --initial) holds from here")
     p.add_argument("--end", type=time_arg,
                    help="bill until this time (default: the input's last change)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
