@@ -216,6 +216,8 @@ def bill_events(
         shuffle: for a Dask DataFrame only: first move each VM's events into one partition
             (``ddf.shuffle`` on the lower-cased resource id).
         **bill_kw: as for :func:`bill_frame` (edition, prices, granularity, start, end, ...).
+            Without ``end``, every VM's last state is billed until the input's last change
+            (:func:`vmlife.timeline.last_change`), as ``vmlife bill`` does.
 
     **Beyond one machine.** ``events`` may be a Dask DataFrame of Activity Log events (say
     ``dd.read_json("log/*.jsonl", lines=True)`` or ``dd.read_parquet("log/")``) whose
@@ -227,11 +229,13 @@ def bill_events(
     where it lives, and the result is a lazy Dask DataFrame with :func:`bill_frame`'s columns
     whose ``.compute()`` equals the one-process result (rows in partition order; the
     anomalies and notes, which do not travel through Dask, are not attached). Give ``end=``
-    (and ``start=``) so that every partition bills the same period.
+    (and ``start=``) so that every partition bills the same period: without it each partition
+    ends at its own last change.
     """
     import pandas as pd
 
     from ..io.history import read_history
+    from ..timeline import last_change
 
     if _is_dask_frame(events):
         return _bill_events_dask(events, shuffle, dict(format=format, initial=initial,
@@ -243,6 +247,8 @@ def bill_events(
         source = [_unflatten(r) for r in events.to_dict("records")]
     history = read_history(source, format=format, initial=initial, strict=strict, quiet=True,
                            start=bill_kw.get("start"), inventory=inventory)
+    if bill_kw.get("end") is None:  # as vmlife bill: every VM billed to the input's last change
+        bill_kw["end"] = last_change(history.timelines)
     out = bill_frame(steps_frame(history.timelines), **bill_kw)
     out.attrs["anomalies"] = [a.as_dict() for a in history.anomalies]
     out.attrs["notes"] = [*out.attrs.get("notes", []), *history.notes]

@@ -457,8 +457,9 @@ class _Reader:
         :func:`_fast_decoder`): the same checks in the same order as :meth:`_parse`, on
         fields whose types are already known, then :meth:`_place`'s work, so both paths
         give the same answer for every record (a property test compares them). This runs
-        once per line of a large log, so it asks the caches inline and repeats
-        :meth:`_place` rather than calling it; a change to one must be made to the other."""
+        once per line of a large log, so it asks the caches inline and repeats the end of
+        :meth:`_parse` and all of :meth:`_place` rather than calling them; a change to one
+        must be made to the other."""
         self.counts.read += 1
         ev = raw.value
         op = self._op_names.get(ev.operationName)
@@ -598,23 +599,8 @@ class _Reader:
         props = rec.get("properties")
         if type(props) is not dict and not isinstance(props, Mapping):
             props = {}
-        return self._finish(shape, op, rid, status, sub, t, corr, event_id,
-                            props.get("entity"), props.get("statusCode"), props)
-
-    def _finish(
-        self,
-        shape: str,
-        op: str,
-        rid: str,
-        status: str,
-        sub: str | None,
-        t: float,
-        corr: str,
-        event_id: str | None,
-        entity: Any,
-        status_code: Any,
-        props: Any,
-    ) -> tuple[str, str, str, str, float, str, str | None, Any]:
+        code = props.get("statusCode")
+        entity = props.get("entity")
         if type(entity) is str:
             lower = self._lower
             ent = lower.get(entity)
@@ -627,9 +613,9 @@ class _Reader:
                 rid = entity  # the export upper-cases resourceId; entity keeps the real case
         extra: Any = None
         if status == FAILED:
-            extra = _error_code(props.get("statusMessage"), status_code, sub)
+            extra = _error_code(props.get("statusMessage"), code, sub)
         elif status in (SUCCEEDED, ACCEPTED):
-            extra = _created(sub, status_code)
+            extra = _created(sub, code)
         return (shape, op, rid, status, t, corr.strip(), event_id, extra)
 
 
