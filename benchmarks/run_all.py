@@ -282,7 +282,9 @@ def render(engine: dict[str, Any], log: dict[str, Any], fleet: dict[str, Any],
     lines += [
         "## 4. Import and first picture",
         "",
-        f"Fresh processes, {start['runs']} runs each: median (min - max).",
+        f"Fresh processes, {start['runs']} runs each: median (min - max). vmlife and the "
+        "plugins are byte-compiled first, as a pip install leaves them (compiling every module "
+        "from source, as the first import after an edit does, roughly doubles the import).",
         "",
         _util.table(
             ["what", "median (ms)", "min (ms)", "max (ms)", "target"],
