@@ -219,3 +219,22 @@ def test_an_axis_never_left_has_no_end_pseudo_node() -> None:
     with vmlife.registered(StickyLock(), name="sticky"):
         g = diagram(vmlife.lifecycle(), "lock").graph
     assert [n.key for n in g.nodes] == ["lock:start", "lock.locked"]
+
+
+def test_doctor_says_which_extra_brings_a_missing_package() -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['msgspec'] = None\n"
+        "from vmlife.cli import main\n"
+        "raise SystemExit(main(['doctor', '--json']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["msgspec"] == ('missing: pip install "vmlife[fast]" for reading large Activity '
+                               "Logs fast")
+    assert info["pandas"].startswith("installed")

@@ -80,6 +80,16 @@ def cmd_diagram(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+#: Optional packages ``vmlife doctor`` reports: module, the extra that installs it, its use.
+OPTIONAL = (
+    ("matplotlib", "plot", "billing timelines"),
+    ("pandas", "pandas", "fleet billing and DataFrames"),
+    ("ipywidgets", "notebook", "notebook explorers"),
+    ("msgspec", "fast", "reading large Activity Logs fast"),
+    ("pyarrow", "parquet", "Parquet events and cost exports"),
+)
+
+
 def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     from .. import __version__
     from ..cli import EXIT_DEFINITION
@@ -96,13 +106,12 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
         "plugin_problems": [p.as_dict() for p in check.errors],
     }
     code = 0 if check.ok else EXIT_DEFINITION
-    for mod, extra in (("matplotlib", "plot"), ("pandas", "pandas"),
-                       ("ipywidgets", "notebook")):
+    for mod, extra, use in OPTIONAL:
         try:
             __import__(mod)
-            info[mod] = "installed"
+            info[mod] = f"installed: {use}"
         except ImportError:
-            info[mod] = f'missing: pip install "vmlife[{extra}]"'
+            info[mod] = f'missing: pip install "vmlife[{extra}]" for {use}'
     if args.json:
         dump(info, out)
         return code
@@ -112,7 +121,7 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
                      f"({', '.join(sorted(engine.formats))}; {engine.version()})"))
     else:
         rows.append(("graphviz engine", f"none: DOT and Mermaid only. To draw: {INSTALL_HINT}"))
-    rows += [(m, info[m]) for m in ("matplotlib", "pandas", "ipywidgets")]
+    rows += [(m, info[m]) for m, _, _ in OPTIONAL]
     rows.append(("plugins", ", ".join(info["plugins"])))
     rows += [("plugin problem", f"{p.plugin}: {p.message}") for p in check.errors]
     table(rows, ("what", "status"), out)
