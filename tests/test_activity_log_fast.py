@@ -165,3 +165,32 @@ def test_fast_time_reads_as_to_epoch(when: datetime, fraction: int, digits: int)
         assert fast == to_epoch(text)
     if digits in (0, 7) and 1971 <= when.year <= 9998:
         assert fast is not None  # Azure's forms are read fast
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                 max_size=3),
+    max_leaves=8,
+)
+
+
+@given(JSON_VALUES, st.sampled_from(["", " ", "\n", " \t\r\n", "\ufeff", "x", ",", " 1", "\u00a0"]),
+       st.sampled_from(["", " ", "\ufeff"]), st.booleans())
+def test_the_stdlib_line_reader_is_json_loads(value: Any, tail: str, head: str,
+                                              cut: bool) -> None:
+    """The general path's per-line parse (json's C scanner through ``raw_decode``) accepts and
+    refuses exactly what ``json.loads`` does, with the same message."""
+    from vmlife.io.history import _loads_line
+
+    line = head + json.dumps(value) + tail
+    if cut:
+        line = line[: len(line) // 2]
+
+    def outcome(loads: Any) -> Any:
+        try:
+            return ("ok", loads(line))
+        except (ValueError, RecursionError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    assert outcome(_loads_line) == outcome(json.loads)

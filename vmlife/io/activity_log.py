@@ -646,30 +646,13 @@ def _fast_decoder(fmt: str) -> LineDecoder | None:
         except ImportError:
             return None
 
-        text = str | None
-        props = msgspec.defstruct("Properties", [
-            ("entity", text, None), ("statusCode", text, None), ("statusMessage", text, None),
-        ])
-        event = msgspec.defstruct("ExportEvent", [
-            ("time", str),
-            ("operationName", str),
-            ("resourceId", str),
-            ("correlationId", str),
-            ("resultType", text, None),
-            ("resultSignature", text, None),
-            ("eventDataId", text, None),
-            ("properties", props | None, None),
-            # present (even as null) in a record the general path reads another way: a REST
-            # record, or an envelope of records. Raw takes any value without building it.
-            ("eventTimestamp", msgspec.Raw, msgspec.UNSET),
-            ("status", msgspec.Raw, msgspec.UNSET),
-            ("records", msgspec.Raw, msgspec.UNSET),
-            ("value", msgspec.Raw, msgspec.UNSET),
-        ])
-        unset = msgspec.UNSET
-        decode = msgspec.json.Decoder(event).decode
+        try:
+            decode, event = _build_fast_decoder(msgspec)
+        except Exception:  # an msgspec too old for these types: the stdlib path, silently
+            return None
         limit = sys.get_int_max_str_digits() or float("inf")
         errors = (msgspec.MsgspecError, ValueError, RecursionError)
+        unset = msgspec.UNSET
 
         def one(line: str) -> Any:
             # the general path's json.loads refuses an integer longer than Python's limit,
@@ -698,6 +681,31 @@ def _fast_decoder(fmt: str) -> LineDecoder | None:
         _FAST[:] = [fast, event]
     decoder: LineDecoder = _FAST[0]
     return decoder
+
+
+def _build_fast_decoder(msgspec: Any) -> tuple[Callable[[str], Any], type]:
+    """msgspec's decoder of one export line into a typed record, and the record's type."""
+    text = str | None
+    props = msgspec.defstruct("Properties", [
+        ("entity", text, None), ("statusCode", text, None), ("statusMessage", text, None),
+    ])
+    event = msgspec.defstruct("ExportEvent", [
+        ("time", str),
+        ("operationName", str),
+        ("resourceId", str),
+        ("correlationId", str),
+        ("resultType", text, None),
+        ("resultSignature", text, None),
+        ("eventDataId", text, None),
+        ("properties", props | None, None),
+        # present (even as null) in a record the general path reads another way: a REST
+        # record, or an envelope of records. Raw takes any value without building it.
+        ("eventTimestamp", msgspec.Raw, msgspec.UNSET),
+        ("status", msgspec.Raw, msgspec.UNSET),
+        ("records", msgspec.Raw, msgspec.UNSET),
+        ("value", msgspec.Raw, msgspec.UNSET),
+    ])
+    return msgspec.json.Decoder(event).decode, event
 
 
 def _detect(rec: Mapping[str, Any]) -> str:

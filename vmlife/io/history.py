@@ -538,7 +538,7 @@ def _iter_lines(
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = _loads_line(line)
             except (ValueError, RecursionError) as exc:
                 yield RawRecord(index, f"line {lineno}", problem=_why(exc))
                 index += 1
@@ -556,6 +556,22 @@ def _records_of(value: Any, where: str) -> Iterable[tuple[str, Any]]:
     if type(value) is dict and "records" not in value and "value" not in value:
         return ((where, value),)
     return _expand(value, where)
+
+
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _loads_line(line: str) -> Any:
+    """``json.loads(line)``, exactly, without its Python steps for the usual line (one value
+    from the first character, then only whitespace): the same C scanner through the public
+    ``raw_decode``. Anything else goes to ``json.loads`` itself, so its errors are its own."""
+    try:
+        value, end = _raw_decode(line)
+    except (ValueError, RecursionError):
+        return json.loads(line)
+    if end != len(line) and line[end:].strip(" \t\n\r"):
+        return json.loads(line)  # raises "Extra data"
+    return value
 
 
 #: Characters of whole lines read at a time from a JSON Lines file.
