@@ -455,11 +455,11 @@ class _Reader:
     def add_fast(self, raw: RawRecord) -> None:
         """:meth:`add` for an export record the fast decoder typed (see
         :func:`_fast_decoder`): the same checks in the same order as :meth:`_parse`, on
-        fields whose types are already known, then :meth:`_place`'s work, so both paths
+        fields whose types are already known, then :meth:`_place`, so both paths
         give the same answer for every record (a property test compares them). This runs
         once per line of a large log, so it asks the caches inline and repeats the end of
-        :meth:`_parse` and all of :meth:`_place` rather than calling them; a change to one
-        must be made to the other."""
+        :meth:`_parse` (on typed fields) rather than calling it; a change to one must be made
+        to the other."""
         self.counts.read += 1
         ev = raw.value
         op = self._op_names.get(ev.operationName)
@@ -507,29 +507,7 @@ class _Reader:
             extra = _error_code(None if props is None else props.statusMessage, code, sub)
         else:
             extra = None
-        event_id = ev.eventDataId
-        # _place, inline
-        key = self._keys.get(rid)
-        if key is None:
-            key = _resource_key(rid)
-            key = self._keys[rid] = self._intern.setdefault(key, key)
-        lowered = corr.lower()
-        gkey = (key, corr if lowered == corr else lowered, op)
-        group = self.groups.get(gkey)
-        if group is None:
-            group = self.groups[gkey] = _Group(key, op, raw.where, raw.index)
-            self.by_vm.setdefault(key, []).append(group)
-        elif group.is_duplicate(t, status, event_id):
-            self.counts.duplicates += 1
-            return
-        self.shapes.add("export")
-        if key not in self._settled:
-            best = self.ids.get(key)
-            if best is None or (best.isupper() and not rid.isupper()):
-                best = self.ids[key] = rid.strip()
-            if not best.isupper():
-                self._settled.add(key)
-        group.events.append((t, status, extra, event_id))
+        self._place(raw, "export", op, rid, status, t, corr, ev.eventDataId, extra)
 
     def _operation(self, op_name: str) -> Any:
         """The lower-cased operation name (interned), or _IGNORED for one no lifecycle
